@@ -1,0 +1,69 @@
+// Package record holds the few types several packages share about one input row's outcome:
+// its status and the result record that the journal keeps, the reports write and reconcile reads.
+// It is a leaf: it imports nothing of svbatch.
+package record
+
+import "time"
+
+// Status is a row's state in a run (DESIGN.md §4).
+type Status string
+
+// Row states. pending → sending → succeeded | failed | unknown; also invalid, skipped, conflict,
+// already_done (succeeded or failed in an earlier run; not resent) and planned (--dry-run).
+const (
+	Pending     Status = "pending"
+	Sending     Status = "sending"
+	Succeeded   Status = "succeeded"
+	Failed      Status = "failed"
+	Unknown     Status = "unknown"
+	Invalid     Status = "invalid"
+	Skipped     Status = "skipped"
+	Conflict    Status = "conflict"
+	AlreadyDone Status = "already_done"
+	Planned     Status = "planned"
+)
+
+// Canonical column names (the API field names), in the order svbatch writes them.
+var Columns = []string{
+	"brand_id", "shop_id", "operator_id", "outer_order_id", "new_outer_order_id", "operate_type",
+	"change_value", "customer_id", "mobile", "outer_id", "outer_type", "reason", "request_id",
+}
+
+// Result is one input row's outcome, as the Results sheet shows it.
+// ChangeValue is in fen. Fields of the answer are empty when there was none.
+type Result struct {
+	Line int // the row number as the user sees it in the sheet (header = 1)
+
+	// The validated request (canonical values).
+	BrandID, ShopID, OperatorID, OuterOrderID, NewOuterOrderID string
+	OperateType                                                int
+	ChangeValue                                                int64 // fen
+	CustomerID, Mobile, OuterID, OuterType, Reason             string
+	RequestID                                                  string
+
+	Status   Status
+	Note     string // why skipped/conflict/unknown etc., for a person
+	Attempts int
+
+	// The business answer, when one came.
+	Answered   bool
+	BizSuccess bool
+	ResultOK   bool
+	ResultCode string
+	ResultDesc string
+
+	// The last error, when the row did not succeed.
+	ErrCode    int
+	ErrMsg     string
+	ErrSubCode string
+	ErrSubMsg  string
+
+	TraceID    string // the gateway's request_id (trace id)
+	LatencyMS  int64
+	FinishedAt time.Time
+
+	// Raw are the row's cells as read, in the input header's order (the Retry sheet uses them);
+	// Extra are the cells of unknown columns that pass through, in the input header's order.
+	Raw   []string
+	Extra []string
+}
