@@ -1,0 +1,49 @@
+GO ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 5s
+
+.PHONY: all build test vet fmt-check tidy-check fuzz bench demo clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/svbatch ./cmd/svbatch
+
+## test: vet, format and tidy checks, all tests with the race detector, short fuzz runs.
+test: vet fmt-check
+	$(GO) test -race -count=1 ./...
+	$(MAKE) fuzz
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+tidy-check:
+	cp go.mod /tmp/svbatch.go.mod.bak; cp go.sum /tmp/svbatch.go.sum.bak
+	$(GO) mod tidy
+	@if ! diff -q go.mod /tmp/svbatch.go.mod.bak >/dev/null || ! diff -q go.sum /tmp/svbatch.go.sum.bak >/dev/null; then \
+		echo "go.mod/go.sum not tidy: run 'go mod tidy'"; exit 1; fi
+
+## fuzz: each fuzz target briefly, with its seed corpus.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; \
+			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench: the speed and memory targets of the issues.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./... 
+
+## demo: the whole job against the embedded sandbox; files under out/demo/.
+demo: build
+	./bin/svbatch demo
+
+clean:
+	rm -rf bin out
