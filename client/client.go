@@ -1,0 +1,341 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Defaults that flags reuse.
+const (
+	DefaultTimeout        = 15 * time.Second // one HTTP exchange, overall
+	DefaultConnectTimeout = 5 * time.Second
+	// ProductionGateway is TOP's production endpoint.
+	ProductionGateway = "https://eco.taobao.com/router/rest"
+	// maxBody bounds how much of a response is read.
+	maxBody = 1 << 20
+)
+
+// TimestampZone is GMT+8, the zone of TOP's timestamp parameter whatever the machine's zone.
+var TimestampZone = time.FixedZone("GMT+8", 8*3600)
+
+// TimestampLayout is TOP's timestamp format.
+const TimestampLayout = "2006-01-02 15:04:05"
+
+// Client speaks the TOP protocol for recharge.operate. It is safe for concurrent use.
+type Client struct {
+	gateway    string
+	appKey     string
+	secret     string
+	session    string
+	signMethod string
+	partnerID  string
+	simplify   bool
+	timeout    time.Duration
+	hc         *http.Client
+	now        func() time.Time
+}
+
+// Option configures a Client; options validate their input.
+type Option func(*Client) error
+
+// WithGateway sets the gateway URL (http or https, e.g. https://eco.taobao.com/router/rest).
+func WithGateway(u string) Option {
+	return func(c *Client) error {
+		p, err := url.Parse(u)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("gateway %q: want an http(s) URL such as %s", u, ProductionGateway)
+		}
+		c.gateway = u
+		return nil
+	}
+}
+
+// WithAppKey sets app_key.
+func WithAppKey(k string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(k) == "" {
+			return errors.New("app key is empty")
+		}
+		c.appKey = k
+		return nil
+	}
+}
+
+// WithSecret sets the app secret. It never appears in an error or log.
+func WithSecret(s string) Option {
+	return func(c *Client) error {
+		if s == "" {
+			return errors.New("app secret is empty")
+		}
+		c.secret = s
+		return nil
+	}
+}
+
+// WithSession sets the session (authorization) parameter; empty means none.
+func WithSession(s string) Option { return func(c *Client) error { c.session = s; return nil } }
+
+// WithSignMethod sets sign_method: md5, hmac or hmac-sha256 (default).
+func WithSignMethod(m string) Option {
+	return func(c *Client) error {
+		if !ValidSignMethod(m) {
+			return fmt.Errorf("sign method %q: want md5, hmac or hmac-sha256", m)
+		}
+		c.signMethod = m
+		return nil
+	}
+}
+
+// WithSimplify asks for unwrapped responses (simplify=true).
+func WithSimplify(b bool) Option { return func(c *Client) error { c.simplify = b; return nil } }
+
+// WithPartnerID sets partner_id; empty means none.
+func WithPartnerID(p string) Option { return func(c *Client) error { c.partnerID = p; return nil } }
+
+// WithHTTPClient replaces the HTTP client (tests); its Timeout is used as is.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("nil http client")
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithTimeout sets the overall timeout of one HTTP exchange.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return fmt.Errorf("timeout %s: must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithNow replaces the clock used for the timestamp parameter (tests).
+func WithNow(now func() time.Time) Option { return func(c *Client) error { c.now = now; return nil } }
+
+// New returns a Client. Gateway, app key and secret are required.
+func New(opts ...Option) (*Client, error) {
+	c := &Client{signMethod: DefaultSignMethod, timeout: DefaultTimeout, now: time.Now}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case c.gateway == "":
+		return nil, errors.New("no gateway: set --gateway or SVBATCH_GATEWAY")
+	case c.appKey == "":
+		return nil, errors.New("no app key: set --app-key or SVBATCH_APP_KEY")
+	case c.secret == "":
+		return nil, errors.New("no app secret: set SVBATCH_APP_SECRET or --app-secret-file")
+	}
+	if c.hc == nil {
+		c.hc = newHTTPClient(c.timeout)
+	}
+	return c, nil
+}
+
+func newHTTPClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = (&net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	tr.MaxIdleConns = 256
+	tr.MaxIdleConnsPerHost = 128
+	tr.ResponseHeaderTimeout = timeout
+	return &http.Client{Timeout: timeout, Transport: tr}
+}
+
+// Gateway returns the gateway URL.
+func (c *Client) Gateway() string { return c.gateway }
+
+// Response is a normal recharge.operate answer: a success or a business rejection.
+type Response struct {
+	Result  Result
+	TraceID string // the gateway's request_id
+	Latency time.Duration
+}
+
+// Do sends one recharge.operate request once (no retries). A normal answer, success or business
+// rejection, comes back as a Response; every other outcome is an error for Classify.
+func (c *Client) Do(ctx context.Context, req RechargeRequest) (*Response, error) {
+	param, err := req.Encode()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	status, body, err := c.post(ctx, MethodRechargeOperate, map[string]string{ParamRechargeOperate: param})
+	if err != nil {
+		return nil, err
+	}
+	resp, err := decodeRecharge(status, body)
+	if err != nil {
+		return nil, err
+	}
+	resp.Latency = time.Since(start)
+	return resp, nil
+}
+
+// Call sends any TOP method with params plus the system params, signed, and returns the raw body
+// of any HTTP answer. Transport failures are *TransportError.
+func (c *Client) Call(ctx context.Context, method string, params map[string]string) ([]byte, error) {
+	_, body, err := c.post(ctx, method, params)
+	return body, err
+}
+
+// Params returns the full signed parameter set for method and business params, as Do sends them.
+func (c *Client) Params(method string, business map[string]string) (map[string]string, error) {
+	p := make(map[string]string, len(business)+10)
+	for k, v := range business {
+		if v != "" {
+			p[k] = v
+		}
+	}
+	p["method"] = method
+	p["app_key"] = c.appKey
+	p["timestamp"] = c.now().In(TimestampZone).Format(TimestampLayout)
+	p["format"] = "json"
+	p["v"] = "2.0"
+	p["sign_method"] = c.signMethod
+	if c.session != "" {
+		p["session"] = c.session
+	}
+	if c.partnerID != "" {
+		p["partner_id"] = c.partnerID
+	}
+	if c.simplify {
+		p["simplify"] = "true"
+	}
+	sign, err := Sign(p, c.secret, c.signMethod)
+	if err != nil {
+		return nil, err
+	}
+	p["sign"] = sign
+	return p, nil
+}
+
+func (c *Client) post(ctx context.Context, method string, business map[string]string) (int, []byte, error) {
+	p, err := c.Params(method, business)
+	if err != nil {
+		return 0, nil, err
+	}
+	form := url.Values{}
+	for k, v := range p {
+		form.Set(k, v)
+	}
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(info httptrace.WroteRequestInfo) {
+			if info.Err == nil {
+				wrote.Store(true)
+			}
+		},
+	})
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.gateway, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, fmt.Errorf("build request: %w", err)
+	}
+	hreq.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=utf-8")
+	hreq.Header.Set("Accept", "application/json")
+	hres, err := c.hc.Do(hreq)
+	if err != nil {
+		return 0, nil, transportError(wrote.Load(), err)
+	}
+	defer hres.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(hres.Body, maxBody+1))
+	if err != nil {
+		return hres.StatusCode, nil, transportError(true, fmt.Errorf("reading response: %w", err))
+	}
+	if len(body) > maxBody {
+		return hres.StatusCode, nil, &ResponseError{HTTPStatus: hres.StatusCode, Reason: "response larger than 1 MiB"}
+	}
+	return hres.StatusCode, body, nil
+}
+
+func transportError(sent bool, err error) error {
+	var ne net.Error
+	timeout := errors.As(err, &ne) && ne.Timeout()
+	return &TransportError{Sent: sent, Timeout: timeout, Err: stripURL(err)}
+}
+
+// stripURL drops url.Error's URL (the gateway is known to the caller; keep messages short).
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// decodeRecharge turns a body into a Response or an error: error_response → *APIError; a wrapped or
+// simplified normal response → Response; anything else → *ResponseError.
+func decodeRecharge(status int, body []byte) (*Response, error) {
+	trimmed := bytes.TrimSpace(body)
+	bad := func(reason string) error {
+		return &ResponseError{HTTPStatus: status, Reason: reason, Snippet: snippet(trimmed)}
+	}
+	if len(trimmed) == 0 {
+		return nil, bad("empty body")
+	}
+	if trimmed[0] == '<' {
+		return nil, bad("an HTML or XML page, not TOP JSON (a proxy or load balancer answered?)")
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &top); err != nil {
+		return nil, bad("not JSON or cut off: " + err.Error())
+	}
+	if raw, ok := top["error_response"]; ok {
+		var eb ErrorBody
+		if err := json.Unmarshal(raw, &eb); err != nil {
+			return nil, bad("malformed error_response: " + err.Error())
+		}
+		return nil, &APIError{HTTPStatus: status, Code: eb.Code, Msg: eb.Msg, SubCode: eb.SubCode, SubMsg: eb.SubMsg, TraceID: eb.RequestID}
+	}
+	raw, wrapped := top[ResponseKey]
+	if !wrapped {
+		if _, ok := top["result"]; !ok {
+			return nil, bad("JSON without result or error_response")
+		}
+		raw = trimmed
+	}
+	var b struct {
+		Result    *Result `json:"result"`
+		RequestID string  `json:"request_id"`
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, bad("malformed result: " + err.Error())
+	}
+	if b.Result == nil {
+		return nil, bad("response without result")
+	}
+	if status >= 500 {
+		return nil, bad("a result with HTTP error status")
+	}
+	return &Response{Result: *b.Result, TraceID: b.RequestID}, nil
+}
+
+func snippet(b []byte) string {
+	const n = 120
+	if len(b) > n {
+		b = b[:n]
+		for len(b) > 0 && !utf8.Valid(b) {
+			b = b[:len(b)-1]
+		}
+		return string(b) + "…"
+	}
+	return string(b)
+}

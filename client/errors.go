@@ -1,0 +1,165 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// APIError is a TOP error_response. Callers read it with errors.As.
+type APIError struct {
+	HTTPStatus int
+	Code       int
+	Msg        string
+	SubCode    string
+	SubMsg     string
+	TraceID    string // the gateway's request_id
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("TOP error %d: %s", e.Code, e.Msg)
+	if e.SubCode != "" || e.SubMsg != "" {
+		s += fmt.Sprintf(" (%s: %s)", e.SubCode, e.SubMsg)
+	}
+	return s
+}
+
+// TransportError is a failure to get any HTTP answer. Sent says whether the request had been
+// written to the connection: if so, the gateway may have applied it (outcome unknown).
+type TransportError struct {
+	Sent    bool
+	Timeout bool
+	Err     error
+}
+
+func (e *TransportError) Error() string {
+	what := "request not sent"
+	if e.Sent {
+		what = "request sent, no answer (outcome unknown)"
+	}
+	return fmt.Sprintf("%s: %v", what, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// ResponseError is an answer that is not a TOP response: empty, HTML (a proxy's error page), not
+// JSON, cut off, or JSON of an unknown shape. The gateway had the request, so the outcome is unknown.
+type ResponseError struct {
+	HTTPStatus int
+	Reason     string
+	Snippet    string // the start of the body, for a person
+}
+
+func (e *ResponseError) Error() string {
+	s := fmt.Sprintf("bad gateway response (HTTP %d): %s", e.HTTPStatus, e.Reason)
+	if e.Snippet != "" {
+		s += fmt.Sprintf(": %q", e.Snippet)
+	}
+	return s
+}
+
+// Class says what to do about an error (DESIGN.md §2).
+type Class int
+
+const (
+	// OK: a normal response (success or business rejection).
+	OK Class = iota
+	// FlowControl: the gateway refuses for now (codes 4–8, accesscontrol.limited-by-*): pause the whole run.
+	FlowControl
+	// Transient: not applied, safe to retry with the same request_id (code 10, isp.*, 5xx, request not sent).
+	Transient
+	// OutcomeUnknown: the operation may have happened (timeout or broken connection after the request was
+	// written, isp.*timeout, a garbled answer). Retry with the same request_id; never report it failed.
+	OutcomeUnknown
+	// Final: a definitive rejection (isv.*, 11–13, 21–34, 40–43, 50): failed, not retried.
+	Final
+	// RunStopping: every row would fail the same way (signature, timestamp, session, app key): stop the run.
+	RunStopping
+	// Canceled: the caller's context ended.
+	Canceled
+)
+
+func (c Class) String() string {
+	return [...]string{"ok", "flow-control", "transient", "outcome-unknown", "final", "run-stopping", "canceled"}[c]
+}
+
+// Classify maps an error from Do/Call to its Class. A nil error is OK.
+func Classify(err error) Class {
+	if err == nil {
+		return OK
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		return classifyAPI(api)
+	}
+	var te *TransportError
+	if errors.As(err, &te) {
+		if te.Sent {
+			return OutcomeUnknown
+		}
+		if errors.Is(te.Err, context.Canceled) {
+			return Canceled
+		}
+		return Transient
+	}
+	var re *ResponseError
+	if errors.As(err, &re) {
+		return OutcomeUnknown
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Canceled
+	}
+	return Final
+}
+
+func classifyAPI(e *APIError) Class {
+	sub := strings.ToLower(e.SubCode)
+	switch {
+	case strings.HasPrefix(sub, "accesscontrol.limited-by"):
+		return FlowControl
+	case e.Code >= 4 && e.Code <= 8:
+		return FlowControl
+	case strings.HasPrefix(sub, "isp.") && strings.Contains(sub, "timeout"):
+		return OutcomeUnknown
+	case strings.HasPrefix(sub, "isp."), e.Code == 10:
+		return Transient
+	case e.Code == 25 || e.Code == 26 || e.Code == 27 || e.Code == 29 || e.Code == 31:
+		return RunStopping
+	case e.HTTPStatus >= 500 && e.Code == 0:
+		return Transient
+	}
+	return Final
+}
+
+var banRE = regexp.MustCompile(`(?i)ban will last for (\d+) more second`)
+
+// BanWait is how long a flow-control error asks the whole run to pause: the N of "This ban will last
+// for N more seconds" plus one second, or one second when the gateway does not say.
+func BanWait(err error) time.Duration {
+	var api *APIError
+	if errors.As(err, &api) {
+		if m := banRE.FindStringSubmatch(api.SubMsg + " " + api.Msg); m != nil {
+			if n, perr := strconv.Atoi(m[1]); perr == nil {
+				return time.Duration(n+1) * time.Second
+			}
+		}
+	}
+	return time.Second
+}
+
+// BanTooLongError stops a run: the gateway banned it for longer than the caller will wait (a daily
+// quota is likely exhausted). The run is resumable.
+type BanTooLongError struct {
+	Wait, Max time.Duration
+	Err       error
+}
+
+func (e *BanTooLongError) Error() string {
+	return fmt.Sprintf("gateway flow control asks to wait %s, more than --max-ban-wait %s: %v", e.Wait, e.Max, e.Err)
+}
+
+func (e *BanTooLongError) Unwrap() error { return e.Err }

@@ -1,0 +1,227 @@
+package client
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"svbatch/record"
+)
+
+// Retry defaults that flags reuse.
+const (
+	DefaultMaxAttempts = 6
+	DefaultMaxBanWait  = 2 * time.Minute
+	DefaultBaseDelay   = 200 * time.Millisecond
+	DefaultMaxDelay    = 10 * time.Second
+)
+
+// RetryPolicy says how often and how patiently one request is retried. Retries always resend the
+// same request (the same request_id). The zero value is not useful: start from DefaultRetryPolicy.
+type RetryPolicy struct {
+	MaxAttempts int           // sends with a transient or unknown outcome before giving up
+	BaseDelay   time.Duration // backoff before the 2nd attempt; doubles each time
+	MaxDelay    time.Duration // backoff cap
+	MaxBanWait  time.Duration // a flow-control ban longer than this stops the run (BanTooLongError)
+
+	// Sleep waits d or until ctx ends; nil means a real timer. Tests replace it to remove sleeps.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Jitter maps a backoff to the delay actually waited; nil means "equal jitter" in [d/2, d].
+	Jitter func(d time.Duration) time.Duration
+}
+
+// DefaultRetryPolicy returns the policy svbatch uses unless told otherwise.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: DefaultMaxAttempts, BaseDelay: DefaultBaseDelay, MaxDelay: DefaultMaxDelay, MaxBanWait: DefaultMaxBanWait}
+}
+
+// Backoff is the delay before attempt n+1 after n failed attempts (n ≥ 1), jitter applied.
+func (p RetryPolicy) Backoff(n int) time.Duration {
+	d := p.BaseDelay
+	for i := 1; i < n && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	if d > p.MaxDelay {
+		d = p.MaxDelay
+	}
+	if p.Jitter != nil {
+		return p.Jitter(d)
+	}
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+func (p RetryPolicy) sleep(ctx context.Context, d time.Duration) error {
+	if p.Sleep != nil {
+		return p.Sleep(ctx, d)
+	}
+	return SleepContext(ctx, d)
+}
+
+// SleepContext waits d, or returns ctx's error if it ends first.
+func SleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Gate is a run-wide pause: a flow-control ban seen by one worker holds every worker until it ends.
+// The zero value is open. Safe for concurrent use.
+type Gate struct {
+	mu    sync.Mutex
+	until time.Time
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewGate returns an open gate using now and sleep (nil = real clock and timers).
+func NewGate(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) *Gate {
+	return &Gate{now: now, sleep: sleep}
+}
+
+func (g *Gate) clock() time.Time {
+	if g.now != nil {
+		return g.now()
+	}
+	return time.Now()
+}
+
+// Close holds the gate closed for d from now (never shortening an existing pause).
+func (g *Gate) Close(d time.Duration) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if u := g.clock().Add(d); u.After(g.until) {
+		g.until = u
+	}
+}
+
+// Wait blocks while the gate is closed, or until ctx ends.
+func (g *Gate) Wait(ctx context.Context) error {
+	for {
+		g.mu.Lock()
+		d := g.until.Sub(g.clock())
+		g.mu.Unlock()
+		if d <= 0 {
+			return ctx.Err()
+		}
+		var err error
+		if g.sleep != nil {
+			err = g.sleep(ctx, d)
+		} else {
+			err = SleepContext(ctx, d)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Outcome is what happened to one request after retries.
+type Outcome struct {
+	Status   record.Status // succeeded, failed, unknown; pending if never sent
+	Attempts int           // sends made (flow-control refusals included)
+	Response *Response     // the normal answer, if one came (success or business rejection)
+	Err      error         // the last error, if the row did not succeed with a normal answer
+	// Stop, when set, asks the whole run to stop: a run-stopping error, a ban longer than
+	// MaxBanWait (*BanTooLongError), or the context's end.
+	Stop error
+}
+
+// Retrier sends one request to a final outcome under a policy, pausing at a shared Gate and, before
+// each send, waiting on Before (a rate limiter) when set.
+type Retrier struct {
+	Policy RetryPolicy
+	Gate   *Gate
+	Before func(ctx context.Context) error
+}
+
+// Run sends via send until a definitive answer, a stop, or attempts run out. send receives a context
+// that is not cancelled with ctx: a request in flight is allowed to finish (bounded by the client's
+// timeout) when the run is interrupted; ctx only stops further attempts.
+//
+// Status rules: a normal answer decides (succeeded, or failed for a business rejection); a final
+// error is failed; transient and unknown outcomes retry, and when attempts run out the row is
+// unknown, never failed, because the gateway may have applied it and only a resend with the same
+// request_id can tell safely.
+func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Response, error)) Outcome {
+	var out Outcome
+	out.Status = record.Pending
+	sendCtx := context.WithoutCancel(ctx)
+	tries := 0
+	for {
+		if r.Gate != nil {
+			if err := r.Gate.Wait(ctx); err != nil {
+				out.Stop = err
+				return out
+			}
+		}
+		if r.Before != nil {
+			if err := r.Before(ctx); err != nil {
+				out.Stop = err
+				return out
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			out.Stop = err
+			return out
+		}
+		resp, err := send(sendCtx)
+		out.Attempts++
+		class := Classify(err)
+		switch class {
+		case OK:
+			out.Response, out.Err = resp, nil
+			if resp.Result.OK() {
+				out.Status = record.Succeeded
+			} else {
+				out.Status = record.Failed
+			}
+			return out
+		case Final:
+			out.Status, out.Err = record.Failed, err
+			return out
+		case RunStopping:
+			out.Status, out.Err, out.Stop = record.Failed, err, err
+			return out
+		case FlowControl:
+			out.Err = err
+			wait := BanWait(err)
+			if wait > r.Policy.MaxBanWait {
+				out.Stop = &BanTooLongError{Wait: wait, Max: r.Policy.MaxBanWait, Err: err}
+				return out
+			}
+			if r.Gate != nil {
+				r.Gate.Close(wait)
+			} else if serr := r.Policy.sleep(ctx, wait); serr != nil {
+				out.Stop = serr
+				return out
+			}
+			continue
+		case Transient, OutcomeUnknown, Canceled:
+			out.Err = err
+			if class != Transient || out.Status == record.Unknown {
+				out.Status = record.Unknown
+			}
+			tries++
+			if tries >= r.Policy.MaxAttempts {
+				out.Status = record.Unknown
+				return out
+			}
+			if serr := r.Policy.sleep(ctx, r.Policy.Backoff(tries)); serr != nil {
+				out.Stop = serr
+				return out
+			}
+		}
+	}
+}
