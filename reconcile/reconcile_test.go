@@ -1,0 +1,362 @@
+package reconcile
+
+import (
+	"encoding/csv"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// memSource is an in-memory Source over CSV text (header on the first line).
+type memSource struct {
+	header []string
+	rows   [][]string
+	i      int
+}
+
+func csvSource(t testing.TB, text string) *memSource {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(strings.TrimSpace(text))).ReadAll()
+	if err != nil {
+		t.Fatalf("test CSV: %v", err)
+	}
+	return &memSource{header: recs[0], rows: recs[1:]}
+}
+
+func (s *memSource) Header() []string { return s.header }
+
+func (s *memSource) Next() (int, []string, error) {
+	if s.i >= len(s.rows) {
+		return 0, nil, io.EOF
+	}
+	s.i++
+	return s.i + 1, s.rows[s.i-1], nil
+}
+
+const expHeader = "brand_id,operate_type,outer_order_id,new_outer_order_id,change_value,customer_id,expected_status\n"
+const resHeader = "row,brand_id,operate_type,outer_order_id,new_outer_order_id,change_value,customer_id,status,biz_success,result\n"
+
+// got is a compact view of a report: per category, count/amount and the entries as "outer:status".
+type catView struct {
+	count, amount, diff int64
+	entries             []string
+}
+
+func view(r *Report) map[Category]catView {
+	m := map[Category]catView{}
+	for _, c := range Categories[:7] {
+		t := r.Totals(c)
+		v := catView{count: t.Count, amount: t.Amount, diff: t.Difference}
+		for e := range r.Entries(c) {
+			s := e.OuterOrderID
+			if e.Side != "" {
+				s += "/" + e.Side
+			}
+			v.entries = append(v.entries, s+":"+e.Status)
+		}
+		if v.count != 0 || len(v.entries) != 0 {
+			m[c] = v
+		}
+	}
+	return m
+}
+
+func TestReconcileCategories(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		expected string
+		results  string
+		opt      Options
+		want     map[Category]catView
+		expTotal int64
+		actTotal int64
+		allOK    bool
+	}{
+		{
+			// Every row done as expected, in another order: all matched.
+			name:     "all matched",
+			expected: expHeader + "B1,1,O2,,200,C1,\nB1,1,O1,,100,C1,\nB1,4,O1,R1,50,C1,succeeded\n",
+			results:  resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,,200,C1,succeeded,true,true\n4,B1,4,O1,R1,50,C1,succeeded,true,true\n",
+			want:     map[Category]catView{Matched: {count: 3, amount: 350, entries: []string{"O1:succeeded", "O2:succeeded", "O1:succeeded"}}},
+			expTotal: 350, actTotal: 350, allOK: true,
+		},
+		{
+			// Expected rows absent from the results, or not succeeded there: missing with the status seen.
+			name:     "missing",
+			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O2,,200,C1,\nB1,1,O3,,300,C1,\nB1,1,O4,,400,C1,\nB1,1,O5,,500,C1,\n",
+			results:  resHeader + "2,B1,1,O2,,200,C1,failed,false,false\n3,B1,1,O3,,300,C1,unknown,,\n4,B1,1,O4,,400,C1,skipped,,\n5,B1,1,O5,,500,C1,succeeded,true,true\n",
+			want: map[Category]catView{
+				Matched: {count: 1, amount: 500, entries: []string{"O5:succeeded"}},
+				Missing: {count: 4, amount: 1000, diff: -1000, entries: []string{"O1:absent", "O2:failed", "O3:unknown", "O4:skipped"}},
+			},
+			expTotal: 1500, actTotal: 500,
+		},
+		{
+			// Results rows the ledger does not have: unexpected, whether or not they moved money.
+			name:     "unexpected",
+			expected: expHeader + "B1,1,O1,,100,C1,\n",
+			results:  resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O9,,900,C1,succeeded,true,true\n4,B2,1,O1,,70,C1,failed,false,false\n",
+			want: map[Category]catView{
+				Matched:    {count: 1, amount: 100, entries: []string{"O1:succeeded"}},
+				Unexpected: {count: 2, amount: 970, diff: 900, entries: []string{"O9:succeeded", "O1:failed"}},
+			},
+			expTotal: 100, actTotal: 1000,
+		},
+		{
+			// Amounts off by more than the tolerance; within it they match (and the statement still adds up).
+			name:     "amount mismatch with tolerance",
+			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O2,,200,C1,\nB1,1,O3,,300,C1,\n",
+			results:  resHeader + "2,B1,1,O1,,102,C1,succeeded,true,true\n3,B1,1,O2,,150,C1,succeeded,true,true\n4,B1,1,O3,,310,C1,succeeded,true,true\n",
+			opt:      Options{Tolerance: 2},
+			want: map[Category]catView{
+				Matched:        {count: 1, amount: 102, diff: 2, entries: []string{"O1:succeeded"}},
+				AmountMismatch: {count: 2, amount: 460, diff: -40, entries: []string{"O2:succeeded", "O3:succeeded"}},
+			},
+			expTotal: 600, actTotal: 562,
+		},
+		{
+			// Same identity, other customer: customer_mismatch wins over the amount; no customer expected: no check.
+			name:     "customer mismatch",
+			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O2,,200,,\nB1,1,O3,,300,C3,\n",
+			results:  resHeader + "2,B1,1,O1,,100,C2,succeeded,true,true\n3,B1,1,O2,,200,C9,succeeded,true,true\n4,B1,1,O3,,333,C4,succeeded,true,true\n",
+			want: map[Category]catView{
+				Matched:          {count: 1, amount: 200, entries: []string{"O2:succeeded"}},
+				CustomerMismatch: {count: 2, amount: 433, diff: 33, entries: []string{"O1:succeeded", "O3:succeeded"}},
+			},
+			expTotal: 600, actTotal: 633,
+		},
+		{
+			// An expected failure: seen failed is matched; succeeded or unknown is a status mismatch.
+			name:     "status mismatch",
+			expected: expHeader + "B1,3,O1,,100,C1,failed\nB1,3,O2,,200,C1,failed\nB1,3,O3,,300,C1,失败\n",
+			results:  resHeader + "2,B1,3,O1,,100,C1,failed,false,false\n3,B1,3,O2,,200,C1,succeeded,true,true\n4,B1,3,O3,,300,C1,unknown,,\n",
+			want: map[Category]catView{
+				Matched:        {count: 1, amount: 100, entries: []string{"O1:failed"}},
+				StatusMismatch: {count: 2, amount: 500, diff: 200, entries: []string{"O2:succeeded", "O3:unknown"}},
+			},
+			expTotal: 0, actTotal: 200,
+		},
+		{
+			// A key twice on either side: every row of it, both sides, is a duplicate.
+			name:     "duplicates",
+			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O1,,100,C1,\nB1,1,O2,,200,C1,\nB1,1,O4,,400,C1,\n",
+			results: resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,,200,C1,succeeded,true,true\n" +
+				"4,B1,1,O2,,200,C1,succeeded,true,true\n5,B1,1,O3,,300,C1,succeeded,true,true\n6,B1,1,O3,,300,C1,failed,false,false\n" +
+				"7,B1,1,O4,,400,C1,succeeded,true,true\n",
+			want: map[Category]catView{
+				Matched: {count: 1, amount: 400, entries: []string{"O4:succeeded"}},
+				Duplicate: {count: 8, amount: 1500, diff: 400, entries: []string{
+					"O1/expected:", "O1/expected:", "O1/results:succeeded",
+					"O2/expected:", "O2/results:succeeded", "O2/results:succeeded",
+					"O3/results:succeeded", "O3/results:failed"}},
+			},
+			expTotal: 800, actTotal: 1200,
+		},
+		{
+			// already_done counts as done unless its answer says it failed.
+			name:     "already done",
+			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O2,,200,C1,\n",
+			results:  resHeader + "2,B1,1,O1,,100,C1,already_done,true,true\n3,B1,1,O2,,200,C1,already_done,false,false\n",
+			want: map[Category]catView{
+				Matched: {count: 1, amount: 100, entries: []string{"O1:already_done"}},
+				Missing: {count: 1, amount: 200, diff: -200, entries: []string{"O2:already_done"}},
+			},
+			expTotal: 300, actTotal: 100,
+		},
+		{
+			// A yuan ledger with words for operate_type; results ids neutralised by SafeText match the raw ids.
+			name:     "yuan, words, neutralised ids",
+			expected: "品牌ID,operate_type,outer_order_id,new_outer_order_id,change_value\nB1,充值,=O1,,1.5\nB1,refund,O2,R2,0.05\n",
+			results:  resHeader + "2,B1,1,'=O1,,150,,succeeded,true,true\n3,B1,4,O2,R2,5,,succeeded,true,true\n",
+			opt: Options{AmountUnit: Yuan, Header: func(h string) (string, bool) {
+				if h == "品牌ID" {
+					return "brand_id", true
+				}
+				return DefaultHeader(h)
+			}},
+			want:     map[Category]catView{Matched: {count: 2, amount: 155, entries: []string{"=O1:succeeded", "O2:succeeded"}}},
+			expTotal: 155, actTotal: 155, allOK: true,
+		},
+		{
+			// A mapping constant fills a column the ledger lacks.
+			name:     "constant brand",
+			expected: "operate_type,outer_order_id,change_value\n1,O1,100\n",
+			results:  resHeader + "2,B7,1,O1,,100,,succeeded,true,true\n",
+			opt:      Options{Constants: map[string]string{"brand_id": "B7"}},
+			want:     map[Category]catView{Matched: {count: 1, amount: 100, entries: []string{"O1:succeeded"}}},
+			expTotal: 100, actTotal: 100, allOK: true,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := Reconcile(csvSource(t, tc.expected), csvSource(t, tc.results), tc.opt)
+			if err != nil {
+				t.Fatalf("Reconcile: %v", err)
+			}
+			got := view(r)
+			for _, c := range Categories[:7] {
+				g, w := got[c], tc.want[c]
+				if g.count != w.count || g.amount != w.amount || g.diff != w.diff || !slices.Equal(g.entries, w.entries) {
+					t.Errorf("%s: got count %d amount %d diff %d entries %q; want count %d amount %d diff %d entries %q",
+						c, g.count, g.amount, g.diff, g.entries, w.count, w.amount, w.diff, w.entries)
+				}
+			}
+			if r.ExpectedTotal != tc.expTotal || r.ActualTotal != tc.actTotal {
+				t.Errorf("totals: got expected %d actual %d; want %d %d", r.ExpectedTotal, r.ActualTotal, tc.expTotal, tc.actTotal)
+			}
+			if !r.Explained || r.DifferenceSum() != r.NetDifference() {
+				t.Errorf("statement: explained %v, Σ differences %d, net %d; want explained", r.Explained, r.DifferenceSum(), r.NetDifference())
+			}
+			if r.AllMatched() != tc.allOK {
+				t.Errorf("AllMatched() = %v; want %v", r.AllMatched(), tc.allOK)
+			}
+		})
+	}
+}
+
+func TestReconcileInputErrors(t *testing.T) {
+	t.Parallel()
+	okRes := resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n"
+	tests := []struct {
+		name     string
+		expected string
+		results  string
+		want     []string // substrings of the error
+	}{
+		// The ledger lacks a required column.
+		{"no amount column", "brand_id,operate_type,outer_order_id\nB1,1,O1\n", okRes, []string{"expected row 1 column change_value: required column missing"}},
+		// Cells that cannot be read are all reported, each with its row and column.
+		{"bad cells", expHeader + "B1,9,O1,,100,C1,\nB1,1,O2,,1.5,C1,\nB1,1,O3,,-5,C1,\n,1,O4,,1,C1,maybe\nB1,4,O5,,1,C1,\n", okRes, []string{
+			"expected row 2 column operate_type", "expected row 3 column change_value value \"1.5\"", "expected row 4 column change_value",
+			"expected row 5 column brand_id: required", "expected row 5 column expected_status", "row 6 column new_outer_order_id"}},
+		// Not a results file.
+		{"results without status", expHeader + "B1,1,O1,,100,C1,\n", "brand_id,operate_type,outer_order_id,change_value\nB1,1,O1,100\n", []string{
+			"results row 1 column new_outer_order_id: required column missing", "results row 1 column status"}},
+		// A succeeded results row must have a readable amount.
+		{"results bad amount", expHeader + "B1,1,O1,,100,C1,\n", resHeader + "2,B1,1,O1,,1e3,C1,succeeded,true,true\n", []string{"results row 2 column change_value"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Reconcile(csvSource(t, tc.expected), csvSource(t, tc.results), Options{})
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("got %v; want an *InputError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q; want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+// A results row that moved no money may hold what validation rejected: it does not stop the run.
+func TestReconcileInvalidResultRow(t *testing.T) {
+	t.Parallel()
+	r, err := Reconcile(csvSource(t, expHeader+"B1,1,O1,,100,C1,\n"),
+		csvSource(t, resHeader+"2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,x,O2,,1.5,C1,invalid,,\n"), Options{})
+	if err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if got := r.Totals(Unexpected).Count; got != 1 {
+		t.Errorf("unexpected count %d; want 1 (the invalid row)", got)
+	}
+	if !r.Explained {
+		t.Errorf("not explained")
+	}
+}
+
+func TestParseAmount(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		unit   Unit
+		signed bool
+		want   int64
+		ok     bool
+	}{
+		{"100", Fen, false, 100, true},
+		{"100.00", Fen, false, 100, true}, // whole fen written with decimals
+		{"1.5", Fen, false, 0, false},     // never rounded
+		{"1,000", Fen, false, 0, false},
+		{"1E+3", Fen, false, 0, false},
+		{"-5", Fen, false, 0, false},
+		{"-5", Fen, true, -5, true},
+		{"+5", Fen, false, 0, false},
+		{"", Fen, false, 0, false},
+		{"12.34", Yuan, false, 1234, true},
+		{"12.3", Yuan, false, 1230, true},
+		{"12", Yuan, false, 1200, true},
+		{"0.01", Yuan, false, 1, true},
+		{"12.345", Yuan, false, 0, false},
+		{"12.340", Yuan, false, 1234, true},
+		{"12.", Yuan, false, 0, false},
+		{".5", Yuan, false, 0, false},
+		{"9223372036854775807", Fen, false, 9223372036854775807, true},
+		{"9223372036854775808", Fen, false, 0, false},
+		{"92233720368547758.08", Yuan, false, 0, false},
+	}
+	for _, tc := range tests {
+		got, err := ParseAmount(tc.in, tc.unit, tc.signed)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseAmount(%q, %s, %v) = %d, %v; want %d, ok %v", tc.in, tc.unit, tc.signed, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"100", "1.5", "12.34", "-0", "99999999999999999999", "1e3"} {
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, yuan bool) {
+		u := Fen
+		if yuan {
+			u = Yuan
+		}
+		v, err := ParseAmount(s, u, true)
+		if err != nil {
+			return
+		}
+		// Whatever parses round-trips through its fen digits.
+		back, err := ParseAmount(strings.TrimPrefix(formatFen(v, u), "+"), u, true)
+		if err != nil || back != v {
+			t.Fatalf("%q → %d → %q → %d, %v", s, v, formatFen(v, u), back, err)
+		}
+	})
+}
+
+func formatFen(v int64, u Unit) string {
+	neg := v < 0
+	if neg {
+		v = -v
+	}
+	s := strings.TrimSpace(strings.Repeat(" ", 0)) + itoa(v)
+	if u == Yuan {
+		for len(s) < 3 {
+			s = "0" + s
+		}
+		s = s[:len(s)-2] + "." + s[len(s)-2:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
+}
+
+func itoa(v int64) string {
+	if v == 0 {
+		return "0"
+	}
+	var b []byte
+	for v > 0 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+		v /= 10
+	}
+	return string(b)
+}
