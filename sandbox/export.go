@@ -1,0 +1,128 @@
+package sandbox
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// BalancesHeader and OperationsHeader are the header rows of the two CSV exports.
+var (
+	BalancesHeader   = []string{"brand_id", "customer_id", "mobile", "outer_type", "outer_id", "available", "frozen"}
+	OperationsHeader = []string{"seq", "request_id", "brand_id", "shop_id", "operate_type", "outer_order_id",
+		"new_outer_order_id", "change_value", "customer_id", "mobile", "outer_type", "outer_id", "result_code", "applied_at"}
+)
+
+// Balances returns every account, sorted by brand_id, then customer_id, mobile, outer_type, outer_id.
+func (s *Server) Balances() []Balance {
+	s.mu.Lock()
+	out := s.led.balances()
+	s.mu.Unlock()
+	return out
+}
+
+// Operations returns the operation log (every request that changed the ledger, once) by seq.
+func (s *Server) Operations() []Operation {
+	s.mu.Lock()
+	out := append([]Operation(nil), s.led.ops...)
+	s.mu.Unlock()
+	return out
+}
+
+func (l *ledger) balances() []Balance {
+	out := make([]Balance, 0, len(l.accounts))
+	for _, a := range l.accounts {
+		out = append(out, Balance{BrandID: a.key.brand, CustomerID: a.customerID, Mobile: a.mobile,
+			OuterType: a.outerType, OuterID: a.outerID, Available: a.available, Frozen: a.frozen})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		for _, p := range [][2]string{{a.BrandID, b.BrandID}, {a.CustomerID, b.CustomerID}, {a.Mobile, b.Mobile},
+			{a.OuterType, b.OuterType}, {a.OuterID, b.OuterID}} {
+			if p[0] != p[1] {
+				return p[0] < p[1]
+			}
+		}
+		return false
+	})
+	return out
+}
+
+// WriteBalancesCSV writes the balances export: BalancesHeader, one row per account, amounts in fen.
+func (s *Server) WriteBalancesCSV(w io.Writer) error { return writeBalances(w, s.Balances()) }
+
+// WriteOperationsCSV writes the operations export: OperationsHeader, one row per applied operation
+// by seq; applied_at is RFC 3339 in GMT+8.
+func (s *Server) WriteOperationsCSV(w io.Writer) error { return writeOperations(w, s.Operations()) }
+
+func writeBalances(w io.Writer, bs []Balance) error {
+	cw := csv.NewWriter(w)
+	cw.Write(BalancesHeader)
+	for _, b := range bs {
+		cw.Write([]string{b.BrandID, b.CustomerID, b.Mobile, b.OuterType, b.OuterID,
+			strconv.FormatInt(b.Available, 10), strconv.FormatInt(b.Frozen, 10)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write balances csv: %w", err)
+	}
+	return nil
+}
+
+func writeOperations(w io.Writer, ops []Operation) error {
+	cw := csv.NewWriter(w)
+	cw.Write(OperationsHeader)
+	for _, o := range ops {
+		cw.Write([]string{strconv.FormatInt(o.Seq, 10), o.RequestID, o.BrandID, o.ShopID,
+			strconv.Itoa(int(o.OperateType)), o.OuterOrderID, o.NewOuterOrderID, strconv.FormatInt(o.ChangeValue, 10),
+			o.CustomerID, o.Mobile, o.OuterType, o.OuterID, o.ResultCode, o.AppliedAt.In(gmt8).Format(time.RFC3339)})
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write operations csv: %w", err)
+	}
+	return nil
+}
+
+// Export names for ExportDB.
+const (
+	ExportBalances   = "balances"
+	ExportOperations = "operations"
+)
+
+// ExportDB writes one export ("balances" or "operations") of the sandbox ledger file at path to w,
+// without serving. The file must exist.
+func ExportDB(path, what string, w io.Writer) error {
+	if what != ExportBalances && what != ExportOperations {
+		return fmt.Errorf("export %q: want %s or %s", what, ExportBalances, ExportOperations)
+	}
+	st, err := openStore(path, true)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+	l := newLedger()
+	if err := st.load(l); err != nil {
+		return err
+	}
+	if what == ExportBalances {
+		return writeBalances(w, l.balances())
+	}
+	return writeOperations(w, l.ops)
+}
+
+func (s *Server) serveBalances(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="balances.csv"`)
+	s.WriteBalancesCSV(w) //nolint:errcheck // the client went away
+}
+
+func (s *Server) serveOperations(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `inline; filename="operations.csv"`)
+	s.WriteOperationsCSV(w) //nolint:errcheck // the client went away
+}
