@@ -1,0 +1,853 @@
+// Package journal keeps a run's durable state in SQLite (pure Go modernc.org/sqlite, WAL): the runs,
+// and for every input row its request_id, payload hash, state, attempts and last answer.
+//
+// The contract the dispatcher relies on (DESIGN.md §4): a row is marked `sending` durably (fsync'd)
+// before its first byte goes out, so a crash can never make a sent row look unsent; its outcome is
+// recorded after, by group commit. Losing a not-yet-committed outcome only leaves the row `sending`,
+// which the next run resends with the same request_id, and the server deduplicates.
+//
+// One process at a time: Open takes an exclusive SQLite lock on a small lock database beside the
+// journal (<path>-lock) and holds it until Close; a second process gets ErrLocked. The OS drops the
+// lock when the process dies, even by SIGKILL. The lock file is left in place on Close on purpose:
+// deleting a lock file another process may be opening would let two processes hold "the" lock.
+//
+// All writes go through one writer goroutine that commits whatever is queued in one transaction
+// (synchronous=FULL) and then wakes the MarkSending callers of that batch. Reads use a separate pool
+// of read-only connections, so they do not wait for commits; entries queued but not yet committed
+// are served from memory, so a Get after Record returns the recorded state.
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"svbatch/record"
+
+	sqlite "modernc.org/sqlite"
+)
+
+// ErrLocked means another process has the journal open.
+var ErrLocked = errors.New("journal is in use by another svbatch process")
+
+// ErrClosed is returned by a Journal's methods after Close.
+var ErrClosed = errors.New("journal is closed")
+
+// SchemaVersion is the version of the journal's tables this package reads and writes.
+const SchemaVersion = 1
+
+// application is stored in the meta table; a database without it is not a journal.
+const application = "svbatch journal"
+
+const (
+	maxBatch = 4096         // most entries committed in one transaction
+	maxQueue = 4 * maxBatch // Record and MarkSending wait while this many are queued (bounded memory)
+	pageSize = 1000         // rows read per query by Each
+)
+
+// Entry is one input row's durable state, keyed by the row's identity.
+type Entry struct {
+	Key         string        // stable identity: the row's generation-0 request_id
+	Line        int           // last seen sheet row number
+	RequestID   string        // the id sent (changes only with a new generation)
+	Generation  int           // 0, then +1 per --retry-failed resend
+	PayloadHash string        // hash of the row's payload (what was sent, request_id excluded)
+	State       record.Status // pending, sending, succeeded, failed, unknown, skipped, conflict …
+	Attempts    int           // total sends of this row across runs
+	Note        string
+
+	// The last answer (empty when none):
+	Answered                      bool
+	BizSuccess, ResultOK          bool
+	ResultCode, ResultDesc        string
+	ErrCode                       int
+	ErrMsg, ErrSubCode, ErrSubMsg string
+	TraceID                       string
+	LatencyMS                     int64
+	FinishedAt                    time.Time // stored in UTC; read back in UTC
+
+	// RunID is the run (BeginRun) current when the entry was last written. It is set by the
+	// journal; any value the caller puts there is ignored.
+	RunID int64
+}
+
+// Run is one svbatch run recorded in the journal.
+type Run struct {
+	ID        int64
+	Input     string
+	Params    map[string]string
+	StartedAt time.Time
+	EndedAt   time.Time // zero while running, or when the process died
+	Outcome   string    // "complete", "interrupted", "stopped: …"; "" while running or after a crash
+}
+
+// op is one queued write: an entry, or a barrier (Flush) when barrier is set.
+type op struct {
+	e       Entry
+	seq     uint64
+	at      time.Time
+	barrier bool
+	done    chan error // nil for Record; buffered (1) otherwise
+}
+
+// pending is an entry queued or being committed, served by Get until it is on disk.
+type pending struct {
+	e   Entry
+	seq uint64
+}
+
+// Journal is an open journal. Its methods are safe for concurrent use.
+type Journal struct {
+	path string
+
+	lockDB *sql.DB
+	lock   *sql.Conn // holds the exclusive lock on <path>-lock
+	wdb    *sql.DB
+	wconn  *sql.Conn // the single writer connection, used by the writer goroutine and BeginRun/EndRun
+	wmu    sync.Mutex
+	upsert *sql.Stmt // prepared on wconn
+	rdb    *sql.DB   // read-only pool
+
+	mu       sync.Mutex
+	work     *sync.Cond // signalled when the queue gets an op or the journal is closing
+	space    *sync.Cond // signalled when the writer takes ops off the queue
+	queue    []op
+	queued   int // ops queued or being committed
+	overlay  map[string]pending
+	seq      uint64
+	runID    int64
+	closing  bool
+	err      error // sticky: the first write failure; every later write returns it
+	commits  int64 // transactions committed (for benchmarks)
+	written  int64 // entries written (for benchmarks)
+	finished chan struct{}
+	closed   bool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open creates or opens the journal at path, in WAL mode, and locks it for this process.
+// If another process has it open, the error wraps ErrLocked and names the file. A file that is not
+// an svbatch journal, or one written by a newer svbatch (schema version), is refused.
+func Open(path string) (*Journal, error) {
+	if path == "" {
+		return nil, errors.New("open journal: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", path, err)
+	}
+	j := &Journal{path: abs, overlay: make(map[string]pending), finished: make(chan struct{})}
+	j.work = sync.NewCond(&j.mu)
+	j.space = sync.NewCond(&j.mu)
+	ok := false
+	defer func() {
+		if !ok {
+			j.closeDBs()
+		}
+	}()
+	if err := j.takeLock(); err != nil {
+		return nil, err
+	}
+	if err := j.openWriter(); err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", abs, err)
+	}
+	rdb, err := sql.Open("sqlite", dsn(abs, "_pragma=query_only(1)&_pragma=busy_timeout(10000)"))
+	if err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", abs, err)
+	}
+	rdb.SetMaxOpenConns(4)
+	rdb.SetMaxIdleConns(4)
+	j.rdb = rdb
+	if err := rdb.Ping(); err != nil {
+		return nil, fmt.Errorf("open journal %s: %w", abs, err)
+	}
+	ok = true
+	go j.writer()
+	return j, nil
+}
+
+// Path returns the journal's absolute file name.
+func (j *Journal) Path() string { return j.path }
+
+// dsn turns a file name into a SQLite URI (so '?', '#' and '%' in names are safe) with the
+// driver's query parameters.
+func dsn(path, query string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: file:///C:/dir/x.db
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: query}
+	return u.String()
+}
+
+// takeLock opens <path>-lock in exclusive locking mode and writes to it, which takes an exclusive
+// lock that SQLite keeps until the connection closes.
+func (j *Journal) takeLock() error {
+	lockPath := j.path + "-lock"
+	db, err := sql.Open("sqlite", dsn(lockPath, ""))
+	if err != nil {
+		return fmt.Errorf("open journal lock %s: %w", lockPath, err)
+	}
+	db.SetMaxOpenConns(1)
+	j.lockDB = db
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open journal lock %s: %w", lockPath, err)
+	}
+	j.lock = c
+	for _, q := range []string{
+		"PRAGMA busy_timeout=0",
+		"PRAGMA locking_mode=EXCLUSIVE",
+		"BEGIN IMMEDIATE",
+		"CREATE TABLE IF NOT EXISTS holder(id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, since TEXT NOT NULL)",
+	} {
+		if _, err := c.ExecContext(ctx, q); err != nil {
+			if isBusy(err) {
+				return fmt.Errorf("open journal %s: %w (lock %s)", j.path, ErrLocked, lockPath)
+			}
+			return fmt.Errorf("open journal lock %s: %w", lockPath, err)
+		}
+	}
+	if _, err := c.ExecContext(ctx, "INSERT OR REPLACE INTO holder(id, pid, since) VALUES(1, ?, ?)",
+		os.Getpid(), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		return fmt.Errorf("open journal lock %s: %w", lockPath, err)
+	}
+	if _, err := c.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = c.ExecContext(ctx, "ROLLBACK")
+		if isBusy(err) {
+			return fmt.Errorf("open journal %s: %w (lock %s)", j.path, ErrLocked, lockPath)
+		}
+		return fmt.Errorf("open journal lock %s: %w", lockPath, err)
+	}
+	return nil
+}
+
+// isBusy reports whether err is SQLITE_BUSY or SQLITE_LOCKED (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case 5, 6: // SQLITE_BUSY, SQLITE_LOCKED
+			return true
+		}
+	}
+	return false
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS meta(
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	input      TEXT NOT NULL,
+	params     TEXT NOT NULL,
+	started_at TEXT NOT NULL,
+	ended_at   TEXT NOT NULL DEFAULT '',
+	outcome    TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS rows(
+	key          TEXT PRIMARY KEY,
+	line         INTEGER NOT NULL,
+	request_id   TEXT NOT NULL,
+	generation   INTEGER NOT NULL,
+	payload_hash TEXT NOT NULL,
+	state        TEXT NOT NULL,
+	attempts     INTEGER NOT NULL,
+	note         TEXT NOT NULL,
+	answered     INTEGER NOT NULL,
+	biz_success  INTEGER NOT NULL,
+	result_ok    INTEGER NOT NULL,
+	result_code  TEXT NOT NULL,
+	result_desc  TEXT NOT NULL,
+	err_code     INTEGER NOT NULL,
+	err_msg      TEXT NOT NULL,
+	err_sub_code TEXT NOT NULL,
+	err_sub_msg  TEXT NOT NULL,
+	trace_id     TEXT NOT NULL,
+	latency_ms   INTEGER NOT NULL,
+	finished_at  TEXT NOT NULL,
+	run_id       INTEGER NOT NULL,
+	updated_at   TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS rows_line ON rows(line, key);
+`
+
+const rowColumns = `key, line, request_id, generation, payload_hash, state, attempts, note,
+	answered, biz_success, result_ok, result_code, result_desc,
+	err_code, err_msg, err_sub_code, err_sub_msg, trace_id, latency_ms, finished_at, run_id`
+
+const upsertSQL = `INSERT INTO rows(` + rowColumns + `, updated_at)
+VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT(key) DO UPDATE SET
+	line=excluded.line, request_id=excluded.request_id, generation=excluded.generation,
+	payload_hash=excluded.payload_hash, state=excluded.state, attempts=excluded.attempts,
+	note=excluded.note, answered=excluded.answered, biz_success=excluded.biz_success,
+	result_ok=excluded.result_ok, result_code=excluded.result_code, result_desc=excluded.result_desc,
+	err_code=excluded.err_code, err_msg=excluded.err_msg, err_sub_code=excluded.err_sub_code,
+	err_sub_msg=excluded.err_sub_msg, trace_id=excluded.trace_id, latency_ms=excluded.latency_ms,
+	finished_at=excluded.finished_at, run_id=excluded.run_id, updated_at=excluded.updated_at`
+
+// openWriter opens the writer connection, sets WAL and synchronous=FULL, and creates or checks
+// the schema.
+func (j *Journal) openWriter() error {
+	db, err := sql.Open("sqlite", dsn(j.path, ""))
+	if err != nil {
+		return err
+	}
+	db.SetMaxOpenConns(1)
+	j.wdb = db
+	ctx := context.Background()
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	j.wconn = c
+	// A reader of another tool (sqlite3 on a copy's original) may hold a lock briefly: wait for it.
+	if _, err := c.ExecContext(ctx, "PRAGMA busy_timeout=10000"); err != nil {
+		return err
+	}
+	var mode string
+	if err := c.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return fmt.Errorf("set WAL mode: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("set WAL mode: SQLite kept journal_mode %q", mode)
+	}
+	if _, err := c.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+		return err
+	}
+	if err := j.initSchema(ctx); err != nil {
+		return err
+	}
+	j.upsert, err = c.PrepareContext(ctx, upsertSQL)
+	return err
+}
+
+func (j *Journal) initSchema(ctx context.Context) (err error) {
+	tx, err := j.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var tables, metas int
+	if err := tx.QueryRowContext(ctx,
+		`SELECT count(*), coalesce(sum(name = 'meta'), 0) FROM sqlite_master WHERE type = 'table'`).Scan(&tables, &metas); err != nil {
+		return err
+	}
+	if tables > 0 && metas == 0 {
+		return errors.New("not an svbatch journal (an SQLite database with other tables)")
+	}
+	if metas == 1 {
+		var app, ver string
+		_ = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'application'`).Scan(&app)
+		_ = tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&ver)
+		if app != application {
+			return errors.New("not an svbatch journal (no svbatch meta)")
+		}
+		if ver != fmt.Sprint(SchemaVersion) {
+			return fmt.Errorf("journal schema version %q; this svbatch reads version %d", ver, SchemaVersion)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO meta(key, value) VALUES('application', ?), ('schema_version', ?), ('created_at', ?)`,
+		application, fmt.Sprint(SchemaVersion), time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// BeginRun records the start of a run and makes it the run later writes are attributed to.
+// params are the run's parameters for the record; they must not hold secrets (keys naming a
+// secret, password, token or session are stored redacted anyway).
+func (j *Journal) BeginRun(input string, params map[string]string) (int64, error) {
+	safe := make(map[string]string, len(params))
+	for k, v := range params {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "secret") || strings.Contains(lk, "password") ||
+			strings.Contains(lk, "token") || strings.Contains(lk, "session") {
+			v = "[redacted]"
+		}
+		safe[k] = v
+	}
+	pj, err := json.Marshal(safe)
+	if err != nil {
+		return 0, fmt.Errorf("begin run: %w", err)
+	}
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if err := j.usable(); err != nil {
+		return 0, fmt.Errorf("begin run: %w", err)
+	}
+	res, err := j.wconn.ExecContext(context.Background(),
+		`INSERT INTO runs(input, params, started_at) VALUES(?, ?, ?)`, input, string(pj), fmtTime(time.Now()))
+	if err != nil {
+		return 0, fmt.Errorf("begin run in journal %s: %w", j.path, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("begin run in journal %s: %w", j.path, err)
+	}
+	j.mu.Lock()
+	j.runID = id
+	j.mu.Unlock()
+	return id, nil
+}
+
+// EndRun records how run runID ended: "complete", "interrupted", "stopped: …".
+// It flushes everything recorded before it first.
+func (j *Journal) EndRun(runID int64, outcome string) error {
+	if err := j.Flush(); err != nil {
+		return fmt.Errorf("end run %d: %w", runID, err)
+	}
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	res, err := j.wconn.ExecContext(context.Background(),
+		`UPDATE runs SET ended_at = ?, outcome = ? WHERE id = ?`, fmtTime(time.Now()), outcome, runID)
+	if err != nil {
+		return fmt.Errorf("end run %d in journal %s: %w", runID, j.path, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("end run %d in journal %s: no such run", runID, j.path)
+	}
+	return nil
+}
+
+// Runs lists the runs recorded in the journal, oldest first.
+func (j *Journal) Runs() ([]Run, error) {
+	if err := j.readable(); err != nil {
+		return nil, err
+	}
+	rows, err := j.rdb.Query(`SELECT id, input, params, started_at, ended_at, outcome FROM runs ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list runs in journal %s: %w", j.path, err)
+	}
+	defer rows.Close()
+	var runs []Run
+	for rows.Next() {
+		var r Run
+		var params, started, ended string
+		if err := rows.Scan(&r.ID, &r.Input, &params, &started, &ended, &r.Outcome); err != nil {
+			return nil, fmt.Errorf("list runs in journal %s: %w", j.path, err)
+		}
+		if err := json.Unmarshal([]byte(params), &r.Params); err != nil {
+			return nil, fmt.Errorf("list runs in journal %s: run %d params: %w", j.path, r.ID, err)
+		}
+		if r.StartedAt, err = parseTime(started); err != nil {
+			return nil, fmt.Errorf("list runs in journal %s: run %d: %w", j.path, r.ID, err)
+		}
+		if r.EndedAt, err = parseTime(ended); err != nil {
+			return nil, fmt.Errorf("list runs in journal %s: run %d: %w", j.path, r.ID, err)
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list runs in journal %s: %w", j.path, err)
+	}
+	return runs, nil
+}
+
+// checkEntry rejects entries that cannot be stored meaningfully.
+func checkEntry(e Entry) error {
+	if e.Key == "" {
+		return errors.New("entry without key")
+	}
+	if e.State == "" {
+		return fmt.Errorf("entry %s without state", e.Key)
+	}
+	return nil
+}
+
+// enqueue queues e (or a barrier) for the writer, waiting while the queue is full.
+// done is nil for Record.
+func (j *Journal) enqueue(e Entry, barrier bool, done chan error) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for !j.closing && j.err == nil && j.queued >= maxQueue {
+		j.space.Wait()
+	}
+	if j.closing {
+		return ErrClosed
+	}
+	if j.err != nil {
+		return j.err
+	}
+	j.seq++
+	o := op{seq: j.seq, at: time.Now(), barrier: barrier, done: done}
+	if !barrier {
+		e.RunID = j.runID
+		if !e.FinishedAt.IsZero() {
+			e.FinishedAt = e.FinishedAt.UTC() // as it reads back from disk
+		}
+		o.e = e
+		j.overlay[e.Key] = pending{e: e, seq: j.seq}
+	}
+	j.queue = append(j.queue, o)
+	j.queued++
+	j.work.Signal()
+	return nil
+}
+
+// MarkSending durably records e (normally with State sending) before the request's first byte
+// goes out: it returns nil only once the record is on disk (fsync'd). If ctx ends first it
+// returns ctx's error, and the caller must not send (the record may or may not be on disk).
+// Concurrent callers share one commit.
+func (j *Journal) MarkSending(ctx context.Context, e Entry) error {
+	if err := checkEntry(e); err != nil {
+		return fmt.Errorf("mark sending: %w", err)
+	}
+	done := make(chan error, 1)
+	if err := j.enqueue(e, false, done); err != nil {
+		return fmt.Errorf("mark %s sending: %w", e.Key, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("mark %s sending: %w", e.Key, err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("mark %s sending: %w", e.Key, ctx.Err())
+	}
+}
+
+// Record stores e (an outcome or any other state). It returns once e is queued, before it is
+// durable; Get sees it at once, and Flush or Close make it durable. An error means the journal
+// is closed or a previous write failed (the journal can no longer guarantee anything).
+func (j *Journal) Record(e Entry) error {
+	if err := checkEntry(e); err != nil {
+		return fmt.Errorf("record: %w", err)
+	}
+	if err := j.enqueue(e, false, nil); err != nil {
+		return fmt.Errorf("record %s: %w", e.Key, err)
+	}
+	return nil
+}
+
+// Flush makes everything recorded so far durable.
+func (j *Journal) Flush() error {
+	done := make(chan error, 1)
+	if err := j.enqueue(Entry{}, true, done); err != nil {
+		return fmt.Errorf("flush journal %s: %w", j.path, err)
+	}
+	if err := <-done; err != nil {
+		return fmt.Errorf("flush journal %s: %w", j.path, err)
+	}
+	return nil
+}
+
+// writer is the single goroutine that commits queued ops, in order, a batch per transaction.
+func (j *Journal) writer() {
+	defer close(j.finished)
+	for {
+		j.mu.Lock()
+		for len(j.queue) == 0 && !j.closing {
+			j.work.Wait()
+		}
+		if len(j.queue) == 0 {
+			j.mu.Unlock()
+			return
+		}
+		var batch []op
+		if len(j.queue) <= maxBatch {
+			batch, j.queue = j.queue, nil
+		} else {
+			batch = j.queue[:maxBatch:maxBatch]
+			j.queue = append([]op(nil), j.queue[maxBatch:]...)
+		}
+		failed := j.err
+		j.mu.Unlock()
+
+		err := failed
+		n := 0
+		if err == nil {
+			n, err = j.commit(batch)
+			if err != nil {
+				err = fmt.Errorf("write journal %s: %w", j.path, err)
+			}
+		}
+
+		j.mu.Lock()
+		if err == nil {
+			for _, o := range batch {
+				if o.barrier {
+					continue
+				}
+				if p, ok := j.overlay[o.e.Key]; ok && p.seq == o.seq {
+					delete(j.overlay, o.e.Key)
+				}
+			}
+			if n > 0 {
+				j.commits++
+				j.written += int64(n)
+			}
+		} else if j.err == nil {
+			j.err = err
+		}
+		j.queued -= len(batch)
+		j.space.Broadcast()
+		j.mu.Unlock()
+		for _, o := range batch {
+			if o.done != nil {
+				o.done <- err
+			}
+		}
+	}
+}
+
+// commit writes the last version of each key in batch in one transaction and returns how many
+// rows it wrote.
+func (j *Journal) commit(batch []op) (int, error) {
+	last := make(map[string]int, len(batch))
+	for i, o := range batch {
+		if !o.barrier {
+			last[o.e.Key] = i
+		}
+	}
+	if len(last) == 0 {
+		return 0, nil // barriers only: everything before them is already committed
+	}
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	ctx := context.Background()
+	tx, err := j.wconn.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	st := tx.StmtContext(ctx, j.upsert)
+	n := 0
+	for i, o := range batch {
+		if o.barrier || last[o.e.Key] != i {
+			continue
+		}
+		e := o.e
+		if _, err := st.ExecContext(ctx, e.Key, e.Line, e.RequestID, e.Generation, e.PayloadHash,
+			string(e.State), e.Attempts, e.Note, e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode,
+			e.ResultDesc, e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg, e.TraceID, e.LatencyMS,
+			fmtTime(e.FinishedAt), e.RunID, fmtTime(o.at)); err != nil {
+			_ = tx.Rollback()
+			return 0, fmt.Errorf("row %s: %w", e.Key, err)
+		}
+		n++
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("commit: %w", err)
+	}
+	return n, nil
+}
+
+// Get returns the entry recorded under key, including one recorded but not yet committed.
+// ok is false when there is none.
+func (j *Journal) Get(key string) (Entry, bool, error) {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return Entry{}, false, fmt.Errorf("get %s: %w", key, ErrClosed)
+	}
+	if p, ok := j.overlay[key]; ok {
+		j.mu.Unlock()
+		return p.e, true, nil
+	}
+	j.mu.Unlock()
+	row := j.rdb.QueryRow(`SELECT `+rowColumns+` FROM rows WHERE key = ?`, key)
+	e, err := scanEntry(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Entry{}, false, nil
+	}
+	if err != nil {
+		return Entry{}, false, fmt.Errorf("get %s from journal %s: %w", key, j.path, err)
+	}
+	return e, true, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanEntry(s scanner) (Entry, error) {
+	var e Entry
+	var state, finished string
+	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Attempts,
+		&e.Note, &e.Answered, &e.BizSuccess, &e.ResultOK, &e.ResultCode, &e.ResultDesc, &e.ErrCode,
+		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID); err != nil {
+		return Entry{}, err
+	}
+	e.State = record.Status(state)
+	t, err := parseTime(finished)
+	if err != nil {
+		return Entry{}, fmt.Errorf("row %s: finished_at: %w", e.Key, err)
+	}
+	e.FinishedAt = t
+	return e, nil
+}
+
+// Each calls fn for every entry in line order (then key order), after flushing what was
+// recorded. It reads in pages, so fn may call the journal's other methods; entries fn records
+// may or may not be seen later in the same iteration. An error from fn stops the iteration and
+// is returned as is.
+func (j *Journal) Each(fn func(Entry) error) error {
+	if err := j.Flush(); err != nil {
+		return err
+	}
+	line, key := -1<<62, ""
+	for {
+		rows, err := j.rdb.Query(`SELECT `+rowColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
+			line, key, pageSize)
+		if err != nil {
+			return fmt.Errorf("read journal %s: %w", j.path, err)
+		}
+		page := make([]Entry, 0, pageSize)
+		for rows.Next() {
+			e, err := scanEntry(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("read journal %s: %w", j.path, err)
+			}
+			page = append(page, e)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("read journal %s: %w", j.path, err)
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if len(page) < pageSize {
+			return nil
+		}
+		line, key = page[len(page)-1].Line, page[len(page)-1].Key
+	}
+}
+
+// Counts returns the number of entries in each state, after flushing what was recorded.
+func (j *Journal) Counts() (map[record.Status]int, error) {
+	if err := j.Flush(); err != nil {
+		return nil, err
+	}
+	rows, err := j.rdb.Query(`SELECT state, count(*) FROM rows GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count journal %s: %w", j.path, err)
+	}
+	defer rows.Close()
+	m := make(map[record.Status]int)
+	for rows.Next() {
+		var s string
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, fmt.Errorf("count journal %s: %w", j.path, err)
+		}
+		m[record.Status(s)] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count journal %s: %w", j.path, err)
+	}
+	return m, nil
+}
+
+// Close flushes everything recorded, closes the database and releases the lock. It returns the
+// first write error the journal met, if any. Calling it again returns the same result.
+func (j *Journal) Close() error {
+	j.closeOnce.Do(func() {
+		j.mu.Lock()
+		j.closed = true
+		j.closing = true
+		j.work.Broadcast()
+		j.space.Broadcast()
+		j.mu.Unlock()
+		<-j.finished // the writer drains the queue before it returns
+
+		j.mu.Lock()
+		err := j.err
+		j.mu.Unlock()
+		if cerr := j.closeDBs(); err == nil && cerr != nil {
+			err = fmt.Errorf("close journal %s: %w", j.path, cerr)
+		}
+		j.closeErr = err
+	})
+	return j.closeErr
+}
+
+// closeDBs closes whatever Open opened, the lock last.
+func (j *Journal) closeDBs() error {
+	var errs []error
+	if j.rdb != nil {
+		errs = append(errs, j.rdb.Close())
+	}
+	if j.upsert != nil {
+		errs = append(errs, j.upsert.Close())
+	}
+	if j.wconn != nil {
+		errs = append(errs, j.wconn.Close())
+	}
+	if j.wdb != nil {
+		errs = append(errs, j.wdb.Close())
+	}
+	if j.lock != nil {
+		errs = append(errs, j.lock.Close())
+	}
+	if j.lockDB != nil {
+		errs = append(errs, j.lockDB.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// usable returns why writes cannot proceed, if so.
+func (j *Journal) usable() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closing {
+		return ErrClosed
+	}
+	return j.err
+}
+
+func (j *Journal) readable() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// fmtTime stores t in UTC with nanoseconds; the zero time is "".
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// stats reports transactions committed and entries written, for benchmarks.
+func (j *Journal) stats() (commits, written int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.commits, j.written
+}
