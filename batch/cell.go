@@ -1,0 +1,280 @@
+package batch
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cellNote is what an XLSX cell tells beyond its text: the validator turns a note into a problem
+// when the cell is in a column that must hold an exact id or amount.
+type cellNote uint8
+
+const (
+	noteNone       cellNote = iota
+	noteDate                // a date/time cell (date number format or t="d")
+	noteRounded             // a number with more than 15 significant digits: Excel has lost digits
+	noteScientific          // a number shown in scientific notation (its number format)
+	noteNoCache             // a formula without a cached value
+	noteError               // an Excel error value (#N/A, #REF!, …)
+	noteBadNumber           // a numeric cell whose stored value is not a number
+)
+
+// message returns the problem text for a note in a column that needs exact text.
+func (n cellNote) message() string {
+	switch n {
+	case noteDate:
+		return "is a date cell; ids and amounts must be plain numbers or text — format the column as Text in the source and export again"
+	case noteRounded, noteScientific:
+		return "Excel has rounded this number; format the column as Text in the source and export again"
+	case noteNoCache:
+		return "is a formula without a saved value; open and save the workbook in Excel or LibreOffice, or paste the values"
+	case noteError:
+		return "holds an Excel error value; fix the formula or type the value"
+	case noteBadNumber:
+		return "is a numeric cell whose value is not a number"
+	}
+	return ""
+}
+
+// maxExcelDigits is Excel's precision: it keeps 15 significant decimal digits.
+const maxExcelDigits = 15
+
+// decimal is a parsed decimal number: value = (neg ? -1 : 1) × 0.digits × 10^exp, digits without
+// leading or trailing zeros ("" for zero).
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// parseDecimal parses the text of a numeric cell (as stored in the sheet XML: "1332", "10.5",
+// "1.2345678901234568E+17", "-0.1", "1E-3") without floating point. ok is false for anything else.
+func parseDecimal(s string) (d decimal, ok bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return d, false
+	}
+	if s[0] == '+' || s[0] == '-' {
+		d.neg = s[0] == '-'
+		s = s[1:]
+	}
+	mant, expPart := s, ""
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, expPart = s[:i], s[i+1:]
+		if expPart == "" {
+			return d, false
+		}
+	}
+	intPart, frac := mant, ""
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		intPart, frac = mant[:i], mant[i+1:]
+	}
+	if intPart == "" && frac == "" {
+		return d, false
+	}
+	if !allDigits(intPart) || !allDigits(frac) {
+		return d, false
+	}
+	e := 0
+	if expPart != "" {
+		sign := 1
+		switch expPart[0] {
+		case '+':
+			expPart = expPart[1:]
+		case '-':
+			sign = -1
+			expPart = expPart[1:]
+		}
+		if expPart == "" || len(expPart) > 4 || !allDigits(expPart) {
+			return d, false
+		}
+		n, _ := strconv.Atoi(expPart)
+		e = sign * n
+	}
+	all := intPart + frac
+	lead := 0
+	for lead < len(all) && all[lead] == '0' {
+		lead++
+	}
+	digits := strings.TrimRight(all[lead:], "0")
+	if digits == "" {
+		return decimal{}, true
+	}
+	d.digits = digits
+	d.exp = len(intPart) - lead + e
+	return d, true
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// round returns d rounded half-up to n significant digits.
+func (d decimal) round(n int) decimal {
+	if len(d.digits) <= n {
+		return d
+	}
+	b := []byte(d.digits[:n])
+	if d.digits[n] >= '5' {
+		i := n - 1
+		for ; i >= 0; i-- {
+			if b[i] < '9' {
+				b[i]++
+				break
+			}
+			b[i] = '0'
+		}
+		if i < 0 {
+			b = append([]byte{'1'}, b...)
+			d.exp++
+		}
+	}
+	d.digits = strings.TrimRight(string(b), "0")
+	return d
+}
+
+// plain renders d as a plain decimal ("1332", "10.5", "0.001"), never in scientific notation.
+func (d decimal) plain() string {
+	if d.digits == "" {
+		return "0"
+	}
+	var b strings.Builder
+	if d.neg {
+		b.WriteByte('-')
+	}
+	switch {
+	case d.exp <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -d.exp))
+		b.WriteString(d.digits)
+	case d.exp >= len(d.digits):
+		b.WriteString(d.digits)
+		b.WriteString(strings.Repeat("0", d.exp-len(d.digits)))
+	default:
+		b.WriteString(d.digits[:d.exp])
+		b.WriteByte('.')
+		b.WriteString(d.digits[d.exp:])
+	}
+	return b.String()
+}
+
+// scientific renders d as Excel's General format shows a large number ("1.23456789012346E+17").
+func (d decimal) scientific() string {
+	if d.digits == "" {
+		return "0"
+	}
+	var b strings.Builder
+	if d.neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(d.digits[:1])
+	if len(d.digits) > 1 {
+		b.WriteByte('.')
+		b.WriteString(d.digits[1:])
+	}
+	e := d.exp - 1
+	b.WriteByte('E')
+	if e < 0 {
+		b.WriteByte('-')
+		e = -e
+	} else {
+		b.WriteByte('+')
+	}
+	if e < 10 {
+		b.WriteByte('0')
+	}
+	b.WriteString(strconv.Itoa(e))
+	return b.String()
+}
+
+// numberText converts the stored text of a numeric cell to the exact text a person sees in Excel
+// with the General format: 1332 not 1332.0000000001, 0.1 not 0.10000000000000001. Digits past
+// Excel's 15 are binary artefacts when they are in the fraction and are rounded away; when the
+// integer part itself has more than 15 digits, Excel has already lost digits and the note says so.
+func numberText(v string) (string, cellNote) {
+	d, ok := parseDecimal(v)
+	if !ok {
+		return strings.TrimSpace(v), noteBadNumber
+	}
+	if len(d.digits) <= maxExcelDigits {
+		return d.plain(), noteNone
+	}
+	if d.exp > maxExcelDigits {
+		return d.round(maxExcelDigits).scientific(), noteRounded
+	}
+	return d.round(maxExcelDigits).plain(), noteNone
+}
+
+// styleKind is what a cell's number format means for reading it.
+type styleKind uint8
+
+const (
+	styleGeneral    styleKind = iota // General, text, or any plain number format
+	styleDate                        // a date or time format
+	styleScientific                  // 0.00E+00 and the like
+)
+
+// xlsxCellText converts one XLSX cell to text. typ is the cell's t attribute, v its stored value
+// (for t="s" already the shared string), hasFormula whether it has an <f>, hasValue whether it had
+// a <v> (or inline string). It is a pure function so that it can be fuzzed.
+func xlsxCellText(typ, v string, style styleKind, hasFormula, hasValue bool, date1904 bool) (string, cellNote) {
+	if hasFormula && !hasValue {
+		return "", noteNoCache
+	}
+	switch typ {
+	case "s", "str", "inlineStr":
+		return v, noteNone
+	case "b":
+		if strings.TrimSpace(v) == "1" {
+			return "TRUE", noteNone
+		}
+		return "FALSE", noteNone
+	case "e":
+		return v, noteError
+	case "d":
+		return v, noteDate
+	}
+	if !hasValue || strings.TrimSpace(v) == "" {
+		return "", noteNone
+	}
+	switch style {
+	case styleDate:
+		return serialDate(v, date1904), noteDate
+	case styleScientific:
+		text, note := numberText(v)
+		if note == noteNone {
+			note = noteScientific
+		}
+		return text, note
+	}
+	return numberText(v)
+}
+
+// serialDate renders an Excel date serial as "2006-01-02" or "2006-01-02 15:04:05" (display only:
+// a date is never accepted where an id or amount is expected).
+func serialDate(v string, date1904 bool) string {
+	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || f < 0 || f > 2958465 {
+		return strings.TrimSpace(v)
+	}
+	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	if date1904 {
+		base = time.Date(1904, 1, 1, 0, 0, 0, 0, time.UTC)
+	} else if f < 61 {
+		// Excel's 1900 leap-year bug: serials before 1 March 1900 are one day off.
+		base = base.AddDate(0, 0, 1)
+	}
+	days := int(f)
+	secs := int((f-float64(days))*86400 + 0.5)
+	t := base.AddDate(0, 0, days).Add(time.Duration(secs) * time.Second)
+	if secs == 0 {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02 15:04:05")
+}

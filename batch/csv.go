@@ -1,0 +1,230 @@
+package batch
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// sniffSize is how much of a CSV file decides its encoding and delimiter.
+const sniffSize = 256 << 10
+
+// Encodings a CSV file can be read in (and Table.Encoding values).
+const (
+	EncUTF8    = "utf-8"
+	EncUTF8BOM = "utf-8-bom"
+	EncGBK     = "gbk"
+	EncGB18030 = "gb18030"
+	EncXLSX    = "xlsx"
+)
+
+// csvTable is a Table over a CSV file, decoded to UTF-8 as it streams.
+type csvTable struct {
+	f        *os.File
+	r        *csv.Reader
+	enc      string
+	header   []string
+	row      int // the Excel row number of the last record read
+	nextPhys int // the physical line after the last record read
+}
+
+// normEncoding maps the --encoding values (and a few common aliases) to ours; "" means auto.
+func normEncoding(s string) (string, error) {
+	switch strings.ToLower(strings.ReplaceAll(strings.TrimSpace(s), "_", "-")) {
+	case "", "auto":
+		return "", nil
+	case "utf-8", "utf8", "utf-8-bom":
+		return EncUTF8, nil
+	case "gbk", "cp936", "gb2312":
+		return EncGBK, nil
+	case "gb18030":
+		return EncGB18030, nil
+	}
+	return "", fmt.Errorf("unknown encoding %q: want auto, utf-8, gbk or gb18030", s)
+}
+
+func openCSV(path string, opt TableOptions) (_ Table, err error) {
+	want, err := normEncoding(opt.Encoding)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
+	prefix := make([]byte, sniffSize)
+	n, err := io.ReadFull(f, prefix)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, fileErr(path, err, "cannot read: %v", err)
+	}
+	prefix = prefix[:n]
+	whole := n < sniffSize
+	bom := bytes.HasPrefix(prefix, []byte("\xEF\xBB\xBF"))
+	if bom {
+		prefix = prefix[3:]
+	}
+	enc := want
+	if enc == "" {
+		enc, err = detectEncoding(prefix, whole)
+		if err != nil {
+			return nil, fileErr(path, err, "%v", err)
+		}
+	}
+	if enc == EncUTF8 && bom {
+		enc = EncUTF8BOM
+	}
+	var src io.Reader = io.MultiReader(bytes.NewReader(prefix), f)
+	var decoded []byte
+	switch enc {
+	case EncGBK:
+		src = transform.NewReader(src, simplifiedchinese.GBK.NewDecoder())
+		decoded, _ = simplifiedchinese.GBK.NewDecoder().Bytes(cutAtLine(prefix, whole))
+	case EncGB18030:
+		src = transform.NewReader(src, simplifiedchinese.GB18030.NewDecoder())
+		decoded, _ = simplifiedchinese.GB18030.NewDecoder().Bytes(cutAtLine(prefix, whole))
+	default:
+		decoded = prefix
+	}
+	delim := opt.Delimiter
+	if delim == 0 {
+		delim = detectDelimiter(decoded)
+	}
+	if delim == '"' || delim == '\r' || delim == '\n' || delim == 0xFFFD {
+		return nil, fmt.Errorf("delimiter %q cannot be used", delim)
+	}
+	r := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
+	r.Comma = delim
+	r.FieldsPerRecord = -1
+	r.LazyQuotes = true
+	t := &csvTable{f: f, r: r, enc: enc, nextPhys: 1}
+	for {
+		line, cells, err := t.read()
+		if errors.Is(err, io.EOF) {
+			return nil, fileErr(path, nil, "has no header row: expected column names in row 1")
+		}
+		if err != nil {
+			return nil, fileErr(path, err, "%v", err)
+		}
+		_ = line
+		if !emptyRow(cells) {
+			t.header = cleanHeader(cells)
+			break
+		}
+	}
+	return t, nil
+}
+
+// detectEncoding picks UTF-8 when the prefix is valid UTF-8, else GBK or GB18030 when it decodes
+// cleanly as GB18030 (GBK when it uses no four-byte sequences), else gives up.
+func detectEncoding(prefix []byte, whole bool) (string, error) {
+	if validUTF8(prefix) {
+		return EncUTF8, nil
+	}
+	p := cutAtLine(prefix, whole)
+	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(p)
+	if err != nil || bytes.ContainsRune(out, '\uFFFD') {
+		return "", errors.New("is neither UTF-8 nor GBK/GB18030 text: save it as \"CSV UTF-8\", or pass --encoding")
+	}
+	for i := 0; i+1 < len(p); i++ {
+		c := p[i]
+		if c < 0x80 {
+			continue
+		}
+		if c >= 0x81 && c <= 0xFE && p[i+1] >= 0x30 && p[i+1] <= 0x39 {
+			return EncGB18030, nil
+		}
+		i++ // a two-byte sequence
+	}
+	return EncGBK, nil
+}
+
+// cutAtLine trims a prefix that is not the whole file to its last complete line, so a character
+// cut in two at the end does not look like bad encoding.
+func cutAtLine(p []byte, whole bool) []byte {
+	if whole {
+		return p
+	}
+	if i := bytes.LastIndexByte(p, '\n'); i >= 0 {
+		return p[:i+1]
+	}
+	return p
+}
+
+// detectDelimiter picks the most frequent of , ; and tab on the first line outside quotes.
+func detectDelimiter(text []byte) rune {
+	counts := map[rune]int{}
+	quoted := false
+	for _, c := range string(text) {
+		if c == '"' {
+			quoted = !quoted
+			continue
+		}
+		if quoted {
+			continue
+		}
+		if c == '\n' {
+			break
+		}
+		if c == ',' || c == ';' || c == '\t' {
+			counts[c]++
+		}
+	}
+	best := ','
+	for _, c := range []rune{';', '\t'} {
+		if counts[c] > counts[best] {
+			best = c
+		}
+	}
+	return best
+}
+
+// read returns the next record with its Excel row number, counting blank lines as rows.
+func (t *csvTable) read() (int, []string, error) {
+	rec, err := t.r.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return 0, nil, io.EOF
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return 0, nil, fmt.Errorf("malformed CSV at line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+		}
+		return 0, nil, fmt.Errorf("read CSV: %w", err)
+	}
+	start, _ := t.r.FieldPos(0)
+	t.row += 1 + max(0, start-t.nextPhys)
+	last, _ := t.r.FieldPos(len(rec) - 1)
+	t.nextPhys = last + strings.Count(rec[len(rec)-1], "\n") + 1
+	return t.row, rec, nil
+}
+
+func (t *csvTable) Header() []string { return t.header }
+
+func (t *csvTable) Next() (int, []string, error) {
+	for {
+		line, cells, err := t.read()
+		if err != nil {
+			return 0, nil, err
+		}
+		if !emptyRow(cells) {
+			return line, cells, nil
+		}
+	}
+}
+
+func (t *csvTable) Encoding() string { return t.enc }
+
+func (t *csvTable) Close() error { return t.f.Close() }

@@ -1,0 +1,389 @@
+package batch
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"svbatch/client"
+	"svbatch/journal"
+	"svbatch/record"
+)
+
+// Sender sends one request once; *client.Client is one.
+type Sender interface {
+	Do(ctx context.Context, req client.RechargeRequest) (*client.Response, error)
+}
+
+var _ Sender = (*client.Client)(nil)
+
+// Journal is the durable state the dispatcher needs; *journal.Journal is one.
+type Journal interface {
+	Get(key string) (journal.Entry, bool, error)
+	MarkSending(ctx context.Context, e journal.Entry) error
+	Record(e journal.Entry) error
+}
+
+var _ Journal = (*journal.Journal)(nil)
+
+// RowSource yields rows in file order (a *Reader); io.EOF at the end.
+type RowSource interface {
+	Next() (Row, []Problem, error)
+}
+
+// On-failure policies (DESIGN.md §4).
+const (
+	OnFailureSkipAccount = "skip-account" // later rows of an account whose row failed are skipped
+	OnFailureContinue    = "continue"     // later rows are sent anyway
+)
+
+// DispatchConfig says how to send.
+type DispatchConfig struct {
+	QPS         float64 // sends per second, retries included; 0 = unlimited
+	Burst       int     // limiter burst; 0 = 1
+	Concurrency int     // requests in flight at most
+	Policy      client.RetryPolicy
+	OnFailure   string // OnFailureSkipAccount (default) or OnFailureContinue
+	RetryFailed bool   // resend failed rows under a new request_id generation
+	IDNamespace string // for the request_id of a new generation
+	// MaxQueued bounds rows read ahead and waiting behind their account's earlier rows (memory bound).
+	MaxQueued int
+	// OnRow, when set, is called once per row as it reaches its status in this run (any goroutine).
+	OnRow func(line int, status record.Status, amount int64)
+}
+
+// StopError stops a run before every row was handled. The rows not handled stay resumable.
+type StopError struct {
+	Line int   // the row whose answer stopped the run (0 for an interrupt)
+	Err  error // a run-stopping client error, *client.BanTooLongError, or the context's error
+}
+
+func (e *StopError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("run stopped at row %d: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("run stopped: %v", e.Err)
+}
+
+func (e *StopError) Unwrap() error { return e.Err }
+
+// Interrupted reports whether the stop is resumable as is (an interrupt or a long ban), as opposed to
+// a run-stopping gateway error (signature, app key, session, timestamp) that needs a fix first.
+func (e *StopError) Interrupted() bool { return client.Classify(e.Err) != client.RunStopping }
+
+// Dispatcher sends rows: paced by a rate limiter, bounded in concurrency, strictly in file order per
+// account, journaling each row durably before and after its send.
+type Dispatcher struct {
+	cfg     DispatchConfig
+	sender  Sender
+	journal Journal
+	limiter *rate.Limiter
+	gate    *client.Gate
+}
+
+// NewDispatcher returns a Dispatcher; cfg's zero values get defaults.
+func NewDispatcher(cfg DispatchConfig, s Sender, j Journal) *Dispatcher {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = 1
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 4096
+	}
+	if cfg.OnFailure == "" {
+		cfg.OnFailure = OnFailureSkipAccount
+	}
+	if cfg.Policy.MaxAttempts == 0 {
+		cfg.Policy = client.DefaultRetryPolicy()
+	}
+	lim := rate.NewLimiter(rate.Inf, 0)
+	if cfg.QPS > 0 {
+		lim = rate.NewLimiter(rate.Limit(cfg.QPS), cfg.Burst)
+	}
+	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep)}
+}
+
+// account is the in-memory state of an account with rows queued or in flight.
+type account struct {
+	queue []Row
+}
+
+// Run sends every row of src and returns when all are handled, or when the run stops (a *StopError).
+// Cancelling ctx stops taking rows; requests in flight finish (bounded by the client's timeout).
+func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(d.cfg.Concurrency)
+
+	var (
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		active   = map[string]*account{} // accounts with a worker
+		blocked  = map[string]int{}      // account → the row that failed (skip-account)
+		queued   int
+		stopOnce sync.Once
+		stopErr  error
+	)
+	stop := func(err error) {
+		stopOnce.Do(func() {
+			stopErr = err
+			cancel(err)
+		})
+	}
+	// worker handles an account's rows in order until its queue is empty.
+	worker := func(key string, a *account) {
+		for {
+			mu.Lock()
+			if len(a.queue) == 0 || gctx.Err() != nil {
+				queued -= len(a.queue)
+				a.queue = nil
+				delete(active, key)
+				cond.Broadcast()
+				mu.Unlock()
+				return
+			}
+			row := a.queue[0]
+			a.queue = a.queue[1:]
+			queued--
+			cond.Broadcast()
+			failedAt, isBlocked := blocked[key]
+			mu.Unlock()
+
+			status, serr := d.handle(gctx, row, failedAt, isBlocked)
+			if serr != nil {
+				stop(serr)
+			}
+			if status == record.Failed || status == record.Unknown || status == record.Conflict || status == record.Skipped {
+				if d.cfg.OnFailure == OnFailureSkipAccount {
+					mu.Lock()
+					if _, ok := blocked[key]; !ok {
+						blocked[key] = row.Line
+					}
+					mu.Unlock()
+				}
+			}
+		}
+	}
+
+	// Wake the reader if it waits for queue room when the run is cancelled.
+	go func() {
+		<-ctx.Done()
+		mu.Lock()
+		cond.Broadcast()
+		mu.Unlock()
+	}()
+	var readErr error
+	for {
+		if ctx.Err() != nil {
+			break
+		}
+		row, problems, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		if len(problems) > 0 {
+			readErr = fmt.Errorf("row %d: %s: %s (validate the file first)", row.Line, problems[0].Column, problems[0].Message)
+			break
+		}
+		mu.Lock()
+		for queued >= d.cfg.MaxQueued && ctx.Err() == nil {
+			cond.Wait()
+		}
+		if ctx.Err() != nil {
+			mu.Unlock()
+			break
+		}
+		if a, ok := active[row.AccountKey]; ok {
+			a.queue = append(a.queue, row)
+			queued++
+			mu.Unlock()
+			continue
+		}
+		a := &account{queue: []Row{row}}
+		active[row.AccountKey] = a
+		queued++
+		mu.Unlock()
+		key := row.AccountKey
+		g.Go(func() error { worker(key, a); return nil })
+	}
+	_ = g.Wait()
+	if readErr != nil {
+		return fmt.Errorf("reading rows: %w", readErr)
+	}
+	if stopErr != nil {
+		return stopErr
+	}
+	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+		return &StopError{Err: err}
+	}
+	return nil
+}
+
+// PayloadHash identifies what a row asks for, request_id excluded: a changed amount, shop or customer
+// changes it; a new request_id generation does not.
+func PayloadHash(req client.RechargeRequest) string {
+	req.RequestID = ""
+	js, _ := req.Encode() // a struct of strings and integers always encodes
+	sum := sha256.Sum256([]byte(js))
+	return hex.EncodeToString(sum[:16])
+}
+
+// GenerationID is the request_id of a row's generation g (g ≥ 1: resent by --retry-failed).
+// Generation 0 is the row's own request_id.
+func GenerationID(namespace string, req client.RechargeRequest, key string, g int) string {
+	if g == 0 {
+		return key
+	}
+	ns := namespace + "#retry" + strconv.Itoa(g)
+	if key != client.RequestIDv1(namespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID) {
+		// A request_id from the file: derive the new generation from it.
+		sum := sha256.Sum256([]byte(ns + ";" + key))
+		return "svb1" + hex.EncodeToString(sum[:])[:28]
+	}
+	return client.RequestIDv1(ns, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+}
+
+// handle takes one row to its status in this run. A non-nil error stops the whole run.
+func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked bool) (record.Status, error) {
+	key := row.Req.RequestID
+	hash := PayloadHash(row.Req)
+	prev, seen, err := d.journal.Get(key)
+	if err != nil {
+		return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+	}
+	e := prev
+	if !seen {
+		e = journal.Entry{Key: key, RequestID: key}
+	}
+	e.Line = row.Line
+	sent := seen && prev.PayloadHash != "" // sent (or maybe sent) before, with prev.PayloadHash
+
+	report := func(st record.Status) (record.Status, error) {
+		if d.cfg.OnRow != nil {
+			d.cfg.OnRow(row.Line, st, row.Req.ChangeValue)
+		}
+		return st, nil
+	}
+	save := func(st record.Status, note string) (record.Status, error) {
+		e.State, e.Note = st, note
+		if err := d.journal.Record(e); err != nil {
+			return st, &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+		}
+		return report(st)
+	}
+
+	if seen {
+		switch prev.State {
+		case record.Succeeded, record.AlreadyDone:
+			if prev.PayloadHash != hash {
+				return save(record.Conflict, "sent in an earlier run with other values (the gateway keeps the first); correct the file or the account by hand")
+			}
+			return report(record.AlreadyDone)
+		case record.Failed:
+			if !d.cfg.RetryFailed {
+				return report(record.Failed)
+			}
+			e.Generation = prev.Generation + 1
+			e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)
+			sent = false
+		case record.Conflict:
+			if prev.PayloadHash != hash {
+				return save(record.Conflict, prev.Note)
+			}
+			// the file was corrected back to what was sent: resume it as sent
+		}
+		if sent && prev.PayloadHash != hash && prev.State != record.Failed {
+			return save(record.Conflict, fmt.Sprintf("may have been sent in an earlier run (state %s) with other values; restore the row as it was, or wait until the gateway shows the first one", prev.State))
+		}
+	}
+	if isBlocked {
+		note := fmt.Sprintf("row %d of this account did not succeed", failedAt)
+		if prev.State == record.Sending || prev.State == record.Unknown {
+			note += "; this row may have been applied in an earlier run (outcome unknown)"
+		}
+		return save(record.Skipped, note)
+	}
+
+	req := row.Req
+	req.RequestID = e.RequestID
+	e.PayloadHash = hash
+	e.State = record.Sending
+	e.Note = ""
+	if err := d.journal.MarkSending(ctx, e); err != nil {
+		if ctx.Err() != nil {
+			return "", nil // interrupted before sending: the row stays as it was
+		}
+		return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+	}
+	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.limiter.Wait}
+	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
+	e.Attempts += out.Attempts
+	e.FinishedAt = time.Now().UTC()
+	fillAnswer(&e, out)
+	var stop error
+	if out.Stop != nil {
+		stop = &StopError{Line: row.Line, Err: out.Stop}
+		if errors.Is(out.Stop, context.Canceled) || errors.Is(out.Stop, context.DeadlineExceeded) {
+			stop = nil // the run's own cancellation: reported by Run
+		}
+	}
+	st := out.Status
+	note := ""
+	switch st {
+	case record.Pending:
+		if out.Attempts == 0 {
+			// never sent: stays resumable as sending (harmless: a resend uses the same id)
+			e.State = record.Sending
+			if err := d.journal.Record(e); err != nil {
+				return "", &StopError{Line: row.Line, Err: err}
+			}
+			return "", stop
+		}
+		st, note = record.Unknown, "stopped before a definitive answer; a rerun resends it with the same request_id"
+	case record.Unknown:
+		note = "no definitive answer after retries; a rerun resends it with the same request_id (safe)"
+	}
+	if _, err := save(st, note); err != nil {
+		return st, err
+	}
+	return st, stop
+}
+
+// fillAnswer copies the outcome's answer into e.
+func fillAnswer(e *journal.Entry, out client.Outcome) {
+	e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc = false, false, false, "", ""
+	e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg = 0, "", "", ""
+	if out.Response != nil {
+		r := out.Response.Result
+		e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc = true, r.BizSuccess, r.Result, r.ResultCode, r.ResultDesc
+		e.TraceID = out.Response.TraceID
+		e.LatencyMS = out.Response.Latency.Milliseconds()
+	}
+	if out.Err != nil {
+		var api *client.APIError
+		if errors.As(out.Err, &api) {
+			e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg = api.Code, api.Msg, api.SubCode, api.SubMsg
+			if api.TraceID != "" {
+				e.TraceID = api.TraceID
+			}
+		} else {
+			e.ErrMsg = out.Err.Error()
+		}
+	}
+}

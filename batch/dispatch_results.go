@@ -1,0 +1,40 @@
+package batch
+
+import (
+	"svbatch/journal"
+	"svbatch/record"
+)
+
+// ResultOf is row's line on the Results sheet, from its journal entry (ok = the journal has one) and
+// the current run's id. A row the journal does not know was not reached: pending. A row that
+// succeeded in an earlier run is already_done; one that failed in an earlier run stays failed.
+func ResultOf(row Row, e journal.Entry, ok bool, runID int64) record.Result {
+	q := row.Req
+	r := record.Result{
+		Line: row.Line, BrandID: q.BrandID, ShopID: q.ShopID, OperatorID: q.OperatorID, OuterOrderID: q.OuterOrderID,
+		NewOuterOrderID: q.NewOuterOrderID, OperateType: int(q.OperateType), ChangeValue: q.ChangeValue,
+		CustomerID: q.CustomerID, Mobile: q.Mobile, OuterID: q.OuterID, OuterType: q.OuterType, Reason: q.Reason,
+		RequestID: q.RequestID, Status: record.Pending, Raw: row.Raw, Extra: row.Extra,
+	}
+	if !ok {
+		r.Note = "not sent in this run; a rerun sends it"
+		return r
+	}
+	r.RequestID = e.RequestID
+	r.Status, r.Note, r.Attempts = e.State, e.Note, e.Attempts
+	earlier := e.RunID != runID
+	switch {
+	case earlier && (r.Status == record.Succeeded || r.Status == record.AlreadyDone):
+		r.Status = record.AlreadyDone
+		r.Note = "succeeded in an earlier run; not resent"
+	case earlier && r.Status == record.Failed:
+		r.Note = "failed in an earlier run; not resent (fix the cause, then rerun with --retry-failed)"
+	case r.Status == record.Sending:
+		r.Status = record.Unknown
+		r.Note = "the run stopped while this row was in flight; a rerun resends it with the same request_id (safe)"
+	}
+	r.Answered, r.BizSuccess, r.ResultOK, r.ResultCode, r.ResultDesc = e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc
+	r.ErrCode, r.ErrMsg, r.ErrSubCode, r.ErrSubMsg = e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg
+	r.TraceID, r.LatencyMS, r.FinishedAt = e.TraceID, e.LatencyMS, e.FinishedAt
+	return r
+}

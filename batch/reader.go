@@ -1,0 +1,581 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"svbatch/client"
+)
+
+// Options for reading rows of operations.
+type Options struct {
+	TableOptions
+	MappingFile string // "" = none
+	AmountUnit  string // "fen" (default, "") | "yuan"
+	IDNamespace string // --id-namespace, part of request_id v1
+}
+
+// Amount units of the change_value column.
+const (
+	UnitFen  = "fen"
+	UnitYuan = "yuan"
+)
+
+// Field length limits: longer values are refused, never truncated.
+const (
+	MaxIDLen     = 64
+	MaxReasonLen = 256
+)
+
+// Problem is one validation error, as the user must fix it: the row as the user sees it in the
+// sheet (header = 1), the column as named in the file (the canonical name when it is not a column
+// of the file, e.g. a constant or a missing column), the value as read, and what is wrong.
+type Problem struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column"`
+	Value   string `json:"value"`
+	Message string `json:"message"`
+	// Col is the 0-based index of the column in the header, -1 when the problem is not in a cell.
+	Col int `json:"-"`
+}
+
+// String is the problem as one line: "row 17, mobile: 1.86518E+10 — Excel has rounded …".
+func (p Problem) String() string {
+	if p.Value == "" {
+		return fmt.Sprintf("row %d, %s: %s", p.Row, p.Column, p.Message)
+	}
+	return fmt.Sprintf("row %d, %s: %s — %s", p.Row, p.Column, p.Value, p.Message)
+}
+
+// HeaderError is a header that cannot be used (a missing required column, two columns meaning
+// the same thing, a constant that is also a column). Problems are the details to print.
+type HeaderError struct {
+	Path     string
+	Encoding string
+	Header   []string
+	Problems []Problem
+}
+
+func (e *HeaderError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.String()
+	}
+	return e.Path + ": " + strings.Join(msgs, "; ")
+}
+
+// Row is one valid input row, ready to send.
+type Row struct {
+	Line       int                    // row number as the user sees it
+	Req        client.RechargeRequest // validated; RequestID set (from the request_id column, else RequestIDv1)
+	AccountKey string                 // brand_id + the customer identity used (for per-account ordering)
+	Raw        []string               // the row's cells as read, aligned to Reader.Header()
+	Extra      []string               // cells of unknown (pass-through) columns, aligned to Reader.ExtraHeader()
+}
+
+// field indexes canonicalOrder.
+const (
+	fBrand = iota
+	fShop
+	fOperator
+	fOuterOrder
+	fNewOuterOrder
+	fOperateType
+	fChangeValue
+	fCustomer
+	fMobile
+	fOuterID
+	fOuterType
+	fReason
+	fRequestID
+	nFields
+)
+
+// Reader yields validated rows in file order. Memory stays bounded: it holds one row at a time
+// and a 12-byte slot per identity seen (for duplicates). A Reader is not safe for concurrent use.
+type Reader struct {
+	path     string
+	t        Table
+	nt       noteTable
+	opt      Options
+	yuan     bool
+	header   []string
+	col      [nFields]int    // column index in the header, -1 if absent
+	constant [nFields]string // value from the mapping's constants
+	name     [nFields]string // the column as named for the user
+	extraIdx []int
+	extraHdr []string
+	seen     *seenTable
+	seed     maphash.Seed
+
+	// onDup, when set, gets the problem to report on the first row of a duplicate pair (Validate
+	// names both rows), and whether that row had been counted valid.
+	onDup func(firstValid bool, back Problem)
+}
+
+// required columns (a column or a constant must provide them).
+var requiredFields = []int{fBrand, fShop, fOperator, fOuterOrder, fOperateType, fChangeValue}
+
+// Open opens a CSV or XLSX file of operations and maps its header. An unreadable file is a
+// *FileError; an unusable header is a *HeaderError listing every header problem.
+func Open(path string, opt Options) (*Reader, error) {
+	var yuan bool
+	switch strings.ToLower(strings.TrimSpace(opt.AmountUnit)) {
+	case "", UnitFen:
+	case UnitYuan, "元":
+		yuan = true
+	default:
+		return nil, fmt.Errorf("amount unit %q: want fen or yuan", opt.AmountUnit)
+	}
+	var m *Mapping
+	if opt.MappingFile != "" {
+		var err error
+		if m, err = LoadMapping(opt.MappingFile); err != nil {
+			return nil, err
+		}
+	}
+	t, err := OpenTable(path, opt.TableOptions)
+	if err != nil {
+		return nil, err
+	}
+	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(), seed: maphash.MakeSeed()}
+	r.nt, _ = t.(noteTable)
+	if err := r.mapHeader(m); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// mapHeader finds the canonical columns and the pass-through ones.
+func (r *Reader) mapHeader(m *Mapping) error {
+	var problems []Problem
+	for i := range r.col {
+		r.col[i] = -1
+		r.name[i] = canonicalOrder[i]
+	}
+	for i, h := range r.header {
+		c, ok := CanonicalHeader(h, m)
+		if !ok {
+			r.extraIdx = append(r.extraIdx, i)
+			r.extraHdr = append(r.extraHdr, h)
+			continue
+		}
+		f := fieldIndex(c)
+		if prev := r.col[f]; prev >= 0 {
+			problems = append(problems, Problem{Row: 1, Column: h, Col: i,
+				Message: fmt.Sprintf("columns %q and %q both mean %s: keep one", r.header[prev], h, c)})
+			continue
+		}
+		r.col[f] = i
+		r.name[f] = h
+	}
+	if m != nil {
+		for c, v := range m.Constants {
+			f := fieldIndex(c)
+			if r.col[f] >= 0 {
+				problems = append(problems, Problem{Row: 1, Column: r.name[f], Col: r.col[f],
+					Message: fmt.Sprintf("%s is both a column of the file and a constant in the mapping: keep one", c)})
+				continue
+			}
+			r.constant[f] = v
+		}
+	}
+	found := r.foundHeaders()
+	for _, f := range requiredFields {
+		if r.col[f] < 0 && r.constant[f] == "" {
+			problems = append(problems, Problem{Row: 1, Column: canonicalOrder[f], Col: -1,
+				Message: fmt.Sprintf("required column %s (%s) is missing; the header has: %s", canonicalOrder[f], ChineseLabels[canonicalOrder[f]], found)})
+		}
+	}
+	if !r.has(fCustomer) && !r.has(fMobile) && !r.has(fOuterID) {
+		problems = append(problems, Problem{Row: 1, Column: ColCustomerID, Col: -1,
+			Message: "no customer column: need customer_id, mobile, or outer_id with outer_type; the header has: " + found})
+	}
+	if len(problems) > 0 {
+		return &HeaderError{Path: r.path, Encoding: r.t.Encoding(), Header: r.header, Problems: problems}
+	}
+	return nil
+}
+
+func (r *Reader) has(f int) bool { return r.col[f] >= 0 || r.constant[f] != "" }
+
+func (r *Reader) foundHeaders() string {
+	if len(r.header) == 0 {
+		return "(nothing)"
+	}
+	q := make([]string, len(r.header))
+	for i, h := range r.header {
+		q[i] = strconv.Quote(h)
+	}
+	return strings.Join(q, ", ")
+}
+
+func fieldIndex(c string) int {
+	for i, n := range canonicalOrder {
+		if n == c {
+			return i
+		}
+	}
+	panic("batch: unknown canonical column " + c) // unreachable: callers pass canonical names
+}
+
+// Header is the file's header row as read (trimmed, BOM stripped).
+func (r *Reader) Header() []string { return r.header }
+
+// ExtraHeader names the pass-through columns (not canonical), in file order.
+func (r *Reader) ExtraHeader() []string { return r.extraHdr }
+
+// Encoding says how the file was read: "utf-8", "utf-8-bom", "gbk", "gb18030" or "xlsx".
+func (r *Reader) Encoding() string { return r.t.Encoding() }
+
+// Close closes the file.
+func (r *Reader) Close() error { return r.t.Close() }
+
+// Next reads the next non-empty row and validates it. It returns io.EOF at the end. A non-empty
+// []Problem means the row is invalid (Row.Line and Row.Raw are still set); a duplicate of an
+// earlier row's identity is a problem of the later row. Other errors mean the file cannot be read
+// further.
+func (r *Reader) Next() (Row, []Problem, error) {
+	line, cells, err := r.t.Next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return Row{}, nil, io.EOF
+		}
+		return Row{}, nil, fmt.Errorf("%s: %w", r.path, err)
+	}
+	var notes []cellNote
+	if r.nt != nil {
+		notes = r.nt.notes()
+	}
+	row := Row{Line: line}
+	var problems []Problem
+	raw := cells
+	if len(cells) > len(r.header) {
+		for i := len(r.header); i < len(cells); i++ {
+			if strings.TrimSpace(cells[i]) != "" {
+				problems = append(problems, Problem{Row: line, Column: "column " + columnLetter(i), Value: cells[i], Col: -1,
+					Message: "a value beyond the last header column: give the column a header or remove the value"})
+				break
+			}
+		}
+		raw = cells[:len(r.header)]
+	} else if len(cells) < len(r.header) {
+		raw = make([]string, len(r.header))
+		copy(raw, cells)
+	}
+	row.Raw = raw
+	if len(r.extraIdx) > 0 {
+		row.Extra = make([]string, len(r.extraIdx))
+		for i, j := range r.extraIdx {
+			row.Extra[i] = raw[j]
+		}
+	}
+	problems = r.validate(&row, notes, problems)
+	return row, problems, nil
+}
+
+// columnLetter is the spreadsheet letter of a 0-based column (27 → "AB").
+func columnLetter(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// validate fills row.Req and row.AccountKey, appending every problem of the row.
+func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Problem {
+	var v [nFields]string
+	bad := func(f int, value, msg string) {
+		problems = append(problems, Problem{Row: row.Line, Column: r.name[f], Value: value, Message: msg, Col: r.col[f]})
+	}
+	var broken [nFields]bool // the field already has a problem
+	for f := 0; f < nFields; f++ {
+		var s string
+		if c := r.col[f]; c >= 0 {
+			s = strings.TrimSpace(row.Raw[c])
+			if c < len(notes) && notes[c] != noteNone {
+				n := notes[c]
+				if f != fReason || n == noteNoCache || n == noteError {
+					bad(f, s, n.message())
+					broken[f] = true
+					continue
+				}
+			}
+		} else {
+			s = r.constant[f]
+		}
+		v[f] = s
+		if s == "" {
+			continue
+		}
+		if msg := textProblem(f, s); msg != "" {
+			bad(f, s, msg)
+			broken[f] = true
+		}
+	}
+	for _, f := range requiredFields {
+		if v[f] == "" && !broken[f] {
+			bad(f, "", "is required")
+			broken[f] = true
+		}
+	}
+	req := &row.Req
+	req.BrandID, req.ShopID, req.OperatorID = v[fBrand], v[fShop], v[fOperator]
+	req.OuterOrderID, req.NewOuterOrderID = v[fOuterOrder], v[fNewOuterOrder]
+	req.CustomerID, req.Mobile, req.OuterID = v[fCustomer], v[fMobile], v[fOuterID]
+	req.Reason = v[fReason]
+
+	if s := v[fOperateType]; s != "" && !broken[fOperateType] {
+		op, err := client.ParseOperateType(s)
+		if err != nil {
+			bad(fOperateType, s, "must be 1-4, charge|freeze|verify|refund or 充值|冻结|核销|充值回退")
+			broken[fOperateType] = true
+		} else {
+			req.OperateType = op
+		}
+	}
+	if s := v[fChangeValue]; s != "" && !broken[fChangeValue] {
+		fen, msg := ParseAmount(s, r.yuan)
+		if msg != "" {
+			bad(fChangeValue, s, msg)
+			broken[fChangeValue] = true
+		} else {
+			req.ChangeValue = fen
+		}
+	}
+	if s := v[fMobile]; s != "" && !broken[fMobile] {
+		if msg := mobileProblem(s); msg != "" {
+			bad(fMobile, s, msg)
+			broken[fMobile] = true
+		}
+	}
+	if s := v[fOuterType]; s != "" && !broken[fOuterType] {
+		ot, ok := normOuterType(s)
+		if !ok {
+			bad(fOuterType, s, "must be wechat or alipay (微信 or 支付宝)")
+			broken[fOuterType] = true
+		} else {
+			req.OuterType = ot
+		}
+	}
+	switch {
+	case v[fOuterID] != "" && v[fOuterType] == "" && !broken[fOuterType]:
+		bad(fOuterType, "", "is required when outer_id is given: wechat or alipay")
+		broken[fOuterType] = true
+	case v[fOuterID] == "" && v[fOuterType] != "" && !broken[fOuterID] && !broken[fOuterType]:
+		bad(fOuterID, "", "is required when outer_type is given")
+		broken[fOuterID] = true
+	}
+	accountKind, account := "", ""
+	switch {
+	case v[fCustomer] != "":
+		accountKind, account = ColCustomerID, v[fCustomer]
+	case v[fMobile] != "":
+		accountKind, account = ColMobile, v[fMobile]
+	case v[fOuterID] != "":
+		accountKind, account = req.OuterType, v[fOuterID]
+	}
+	if account == "" && !broken[fCustomer] && !broken[fMobile] && !broken[fOuterID] {
+		f := fCustomer
+		if r.col[f] < 0 {
+			if r.col[fMobile] >= 0 {
+				f = fMobile
+			} else if r.col[fOuterID] >= 0 {
+				f = fOuterID
+			}
+		}
+		bad(f, "", "no customer: fill customer_id, mobile, or outer_id with outer_type")
+	}
+	if req.OperateType == client.Refund {
+		switch {
+		case v[fNewOuterOrder] == "" && !broken[fNewOuterOrder]:
+			bad(fNewOuterOrder, "", "is required for a refund (operate_type 4): the refund's own order number")
+			broken[fNewOuterOrder] = true
+		case v[fNewOuterOrder] != "" && v[fNewOuterOrder] == v[fOuterOrder]:
+			bad(fNewOuterOrder, v[fNewOuterOrder], "must differ from outer_order_id (the charge being refunded)")
+			broken[fNewOuterOrder] = true
+		}
+	} else if req.OperateType != 0 && v[fNewOuterOrder] != "" && !broken[fNewOuterOrder] {
+		bad(fNewOuterOrder, v[fNewOuterOrder], "is only for refunds (operate_type 4): leave it empty for "+req.OperateType.String())
+		broken[fNewOuterOrder] = true
+	}
+
+	identityOK := !broken[fBrand] && !broken[fOperateType] && !broken[fOuterOrder] && !broken[fNewOuterOrder] && req.OperateType != 0
+	if identityOK {
+		derived := client.RequestIDv1(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+		req.RequestID = derived
+		key, _ := strconv.ParseUint(derived[4:20], 16, 64)
+		first, firstValid, dup := r.seen.seen(key, row.Line, len(problems) == 0)
+		if dup {
+			p := Problem{Row: row.Line, Column: r.name[fOuterOrder], Value: req.OuterOrderID, Col: r.col[fOuterOrder],
+				Message: fmt.Sprintf("duplicate of row %d: same brand_id, operate_type, outer_order_id and new_outer_order_id (each operation must appear once)", first)}
+			problems = append(problems, p)
+			if r.onDup != nil {
+				p.Row = first
+				p.Message = fmt.Sprintf("duplicated in row %d: same brand_id, operate_type, outer_order_id and new_outer_order_id (each operation must appear once)", row.Line)
+				r.onDup(firstValid, p)
+			}
+		}
+	}
+	if s := v[fRequestID]; s != "" && !broken[fRequestID] {
+		req.RequestID = s
+		key := maphash.String(r.seed, s)
+		first, firstValid, dup := r.seen.seen(key, row.Line, len(problems) == 0)
+		if dup {
+			p := Problem{Row: row.Line, Column: r.name[fRequestID], Value: s, Col: r.col[fRequestID],
+				Message: fmt.Sprintf("request_id already used in row %d: each row needs its own", first)}
+			problems = append(problems, p)
+			if r.onDup != nil {
+				p.Row = first
+				p.Message = fmt.Sprintf("request_id used again in row %d: each row needs its own", row.Line)
+				r.onDup(firstValid, p)
+			}
+		}
+	}
+	if account != "" && req.BrandID != "" {
+		row.AccountKey = req.BrandID + "|" + accountKind + ":" + account
+	}
+	return problems
+}
+
+// exactFields hold ids or numbers that Excel must not have turned into scientific notation.
+func exactField(f int) bool { return f != fReason && f != fOperateType && f != fOuterType }
+
+// textProblem checks what every field must satisfy: valid UTF-8, no control characters, the
+// length limit, and (ids, mobile, amount) no scientific notation.
+func textProblem(f int, s string) string {
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return "contains a control character (line break, tab or similar): remove it"
+		}
+	}
+	limit := MaxIDLen
+	switch f {
+	case fReason:
+		limit = MaxReasonLen
+	case fOperateType, fOuterType, fChangeValue:
+		limit = 0
+	}
+	if limit > 0 {
+		if n := utf8.RuneCountInString(s); n > limit {
+			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
+		}
+	}
+	if exactField(f) && looksScientific(s) {
+		return noteRounded.message()
+	}
+	return ""
+}
+
+// looksScientific reports whether s is a number in scientific notation ("1.86518E+10", "1e3").
+func looksScientific(s string) bool {
+	i := strings.IndexAny(s, "eE")
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	mant, exp := s[:i], s[i+1:]
+	mant = strings.TrimLeft(mant, "+-")
+	if exp[0] == '+' || exp[0] == '-' {
+		exp = exp[1:]
+	}
+	if exp == "" || !allDigits(exp) || mant == "" || mant == "." {
+		return false
+	}
+	if j := strings.IndexByte(mant, '.'); j >= 0 {
+		mant = mant[:j] + mant[j+1:]
+	}
+	return allDigits(mant)
+}
+
+// mobileProblem accepts digits with an optional leading + (5 to 20 digits).
+func mobileProblem(s string) string {
+	d := strings.TrimPrefix(s, "+")
+	if !allDigits(d) || len(d) < 5 || len(d) > 20 {
+		return "must be a phone number: 5 to 20 digits, optionally with a leading +"
+	}
+	return ""
+}
+
+func normOuterType(s string) (string, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "wechat", "微信", "weixin":
+		return "wechat", true
+	case "alipay", "支付宝":
+		return "alipay", true
+	}
+	return "", false
+}
+
+// ParseAmount converts a change_value cell to fen, exactly: integer fen by default, or yuan with
+// at most 2 decimal places when yuan is set. It never rounds and never uses floating point; msg
+// says what is wrong ("" when fine).
+func ParseAmount(s string, yuan bool) (fen int64, msg string) {
+	s = strings.TrimSpace(s)
+	unitHint := "in fen (an integer: 1000 = 10.00 yuan)"
+	if yuan {
+		unitHint = "in yuan with at most 2 decimal places"
+	}
+	switch {
+	case s == "":
+		return 0, "is required"
+	case strings.ContainsAny(s, "元¥￥$") || strings.Contains(strings.ToUpper(s), "RMB") || strings.Contains(strings.ToUpper(s), "CNY"):
+		return 0, "must be a plain number without a currency sign or unit, " + unitHint
+	case strings.ContainsAny(s, ",，'_ "):
+		return 0, "must be written without thousands separators or spaces (1000, not 1,000), " + unitHint
+	case looksScientific(s):
+		return 0, "is in scientific notation: Excel may have rounded it; write the amount in full, " + unitHint
+	case s[0] == '-':
+		return 0, "must be greater than 0: the operate_type says which way the money moves"
+	case s[0] == '+':
+		return 0, "must be written without a sign"
+	}
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if !allDigits(intPart) || !allDigits(frac) || (intPart == "" && frac == "") || (hasDot && (intPart == "" || frac == "")) {
+		return 0, "is not a number; change_value is " + unitHint
+	}
+	if !yuan && hasDot {
+		if strings.Trim(frac, "0") == "" {
+			return 0, "must be a whole number of fen without decimals; for amounts in yuan pass --amount-unit yuan"
+		}
+		return 0, "is not a whole number of fen (never rounded); for amounts in yuan pass --amount-unit yuan"
+	}
+	const maxFen = int64(^uint64(0) >> 1)
+	var n int64
+	if digits := strings.TrimLeft(intPart, "0"); digits != "" {
+		var err error
+		if n, err = strconv.ParseInt(digits, 10, 64); err != nil {
+			return 0, "is too large"
+		}
+	}
+	if yuan {
+		if len(frac) > 2 {
+			if strings.Trim(frac[2:], "0") != "" {
+				return 0, "has more than 2 decimal places: yuan converts to fen exactly, never rounded"
+			}
+			frac = frac[:2]
+		}
+		for len(frac) < 2 {
+			frac += "0"
+		}
+		cents, _ := strconv.ParseInt(frac, 10, 64)
+		if n > (maxFen-cents)/100 {
+			return 0, "is too large"
+		}
+		n = n*100 + cents
+	}
+	if n <= 0 {
+		return 0, "must be greater than 0"
+	}
+	return n, ""
+}

@@ -1,0 +1,178 @@
+// Package batch reads operations in: CSV and XLSX files streamed row by row, header mapping,
+// validation of every cell, the request_id of every row and its account key.
+// It knows nothing of HTTP: the dispatcher sends through a Sender.
+package batch
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+)
+
+// TableOptions selects how a file is read.
+type TableOptions struct {
+	Sheet     string // XLSX: sheet name or 1-based index; "" = first visible sheet
+	Encoding  string // CSV: "auto" (or "") | "utf-8" | "gbk" | "gb18030"
+	Delimiter rune   // CSV: 0 = auto-detect among ',' ';' '\t'
+}
+
+// Table streams a CSV or XLSX file's rows as text, without holding the file in memory.
+// A Table is not safe for concurrent use.
+type Table interface {
+	Header() []string                            // row 1 as read, trimmed, BOM stripped
+	Next() (line int, cells []string, err error) // io.EOF at the end; line = row number as the user sees it (header = 1); skips empty rows
+	Encoding() string                            // what was read: "utf-8", "utf-8-bom", "gbk", "gb18030", or "xlsx"
+	Close() error
+}
+
+// noteTable is implemented by tables that know more about a cell than its text (XLSX):
+// notes returns the notes of the row last returned by Next, indexed by column (nil: none).
+type noteTable interface {
+	notes() []cellNote
+}
+
+// FileError is an input file that cannot be read at all: not CSV or XLSX, encrypted, corrupt,
+// binary or empty. Its message is one line meant for a person.
+type FileError struct {
+	Path   string
+	Reason string
+	Err    error // the underlying error, if any
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Reason }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+func fileErr(path string, err error, format string, a ...any) *FileError {
+	return &FileError{Path: path, Reason: fmt.Sprintf(format, a...), Err: err}
+}
+
+// Kinds of input, told apart by content first, then by extension.
+const (
+	kindCSV  = "csv"
+	kindXLSX = "xlsx"
+)
+
+var (
+	magicZip = []byte("PK\x03\x04")
+	magicCFB = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// sniff decides how to read path from its first bytes, or says why it cannot be read.
+func sniff(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return "", fileErr(path, err, "cannot read: %v", unwrapPathErr(err))
+	}
+	if st.IsDir() {
+		return "", fileErr(path, nil, "is a directory, not a CSV or XLSX file")
+	}
+	head := make([]byte, 8192)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", fileErr(path, err, "cannot read: %v", err)
+	}
+	head = head[:n]
+	ext := strings.ToLower(filepath.Ext(path))
+	switch {
+	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")))) == 0:
+		return "", fileErr(path, nil, "is empty: expected a header row and operations")
+	case bytes.HasPrefix(head, magicZip):
+		return kindXLSX, nil
+	case bytes.HasPrefix(head, magicCFB):
+		if ext == ".xls" {
+			return "", fileErr(path, nil, "is a legacy .xls workbook: save it as .xlsx or CSV and try again")
+		}
+		return "", fileErr(path, nil, "is an encrypted (password-protected) workbook or a legacy .xls file: save it as an unprotected .xlsx or as CSV")
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "", fileErr(path, nil, "is UTF-16 text: save it as \"CSV UTF-8\" (or GBK) and try again")
+	case ext == ".xlsx" || ext == ".xlsm" || ext == ".xls":
+		return "", fileErr(path, nil, "is not a valid XLSX workbook (not a zip archive): it may be corrupt or renamed")
+	case looksBinary(head):
+		return "", fileErr(path, nil, "is a binary file, not CSV text or an XLSX workbook")
+	}
+	return kindCSV, nil
+}
+
+// looksBinary reports whether head has NUL bytes or mostly non-text control bytes.
+func looksBinary(head []byte) bool {
+	if bytes.IndexByte(head, 0) >= 0 {
+		// UTF-16 text has NULs too; svbatch does not read it, and it is a better message to say so.
+		return true
+	}
+	ctl := 0
+	for _, c := range head {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' && c != 0x1a {
+			ctl++
+		}
+	}
+	return ctl*20 > len(head)
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// OpenTable opens a CSV or XLSX file as a Table. The kind is chosen from the content (a zip is
+// XLSX, text is CSV), and an unreadable file is a *FileError with one clear line.
+func OpenTable(path string, opt TableOptions) (Table, error) {
+	kind, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindXLSX:
+		return openXLSX(path, opt)
+	default:
+		return openCSV(path, opt)
+	}
+}
+
+// cleanHeader trims the header cells and strips a BOM from them.
+func cleanHeader(h []string) []string {
+	out := make([]string, len(h))
+	for i, s := range h {
+		s = strings.TrimPrefix(s, "\uFEFF")
+		out[i] = strings.TrimSpace(s)
+	}
+	return out
+}
+
+// emptyRow reports whether every cell is blank.
+func emptyRow(cells []string) bool {
+	for _, c := range cells {
+		if strings.TrimSpace(c) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// validUTF8 reports whether b is valid UTF-8, allowing a rune cut at the end of b.
+func validUTF8(b []byte) bool {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size <= 1 {
+			if !utf8.FullRune(b) {
+				return true
+			}
+			return false
+		}
+		b = b[size:]
+	}
+	return true
+}

@@ -1,0 +1,92 @@
+package batch
+
+import (
+	"errors"
+	"io"
+	"sort"
+)
+
+// MaxProblems caps how many problems a Report keeps in memory; past it they are only counted
+// (Report.ErrorsTotal). Ten thousand is far more than anyone reads, and keeps memory bounded.
+var MaxProblems = 10000
+
+// Report is the result of validating a whole file.
+type Report struct {
+	File     string    `json:"file"`
+	Encoding string    `json:"encoding"`
+	Rows     int       `json:"rows"`
+	Valid    int       `json:"valid"`
+	Errors   []Problem `json:"errors"`
+	// ErrorsTotal is the number of problems found when it exceeds len(Errors) (MaxProblems).
+	ErrorsTotal int `json:"errors_total,omitempty"`
+}
+
+// OK reports whether every row is valid and the header is usable.
+func (r *Report) OK() bool { return len(r.Errors) == 0 && r.ErrorsTotal == 0 }
+
+// Validate reads the whole file and reports every problem, sorted by row and column, including
+// duplicates across the file (both rows named). A header that cannot be used gives a Report with
+// the header problems (and no rows); an unreadable file is an error (*FileError).
+func Validate(path string, opt Options) (*Report, error) {
+	rep := &Report{File: path, Errors: []Problem{}}
+	r, err := Open(path, opt)
+	if err != nil {
+		var he *HeaderError
+		if errors.As(err, &he) {
+			rep.Encoding = he.Encoding
+			rep.Errors = append(rep.Errors, he.Problems...)
+			return rep, nil
+		}
+		return nil, err
+	}
+	defer r.Close()
+	rep.Encoding = r.Encoding()
+	total := 0
+	add := func(p Problem) {
+		total++
+		if len(rep.Errors) < MaxProblems {
+			rep.Errors = append(rep.Errors, p)
+		}
+	}
+	r.onDup = func(firstValid bool, back Problem) {
+		if firstValid {
+			rep.Valid--
+		}
+		add(back)
+	}
+	for {
+		_, problems, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		rep.Rows++
+		if len(problems) == 0 {
+			rep.Valid++
+		}
+		for _, p := range problems {
+			add(p)
+		}
+	}
+	sort.SliceStable(rep.Errors, func(i, j int) bool {
+		a, b := rep.Errors[i], rep.Errors[j]
+		if a.Row != b.Row {
+			return a.Row < b.Row
+		}
+		return colOrder(a.Col) < colOrder(b.Col)
+	})
+	if total > len(rep.Errors) {
+		rep.ErrorsTotal = total
+	}
+	return rep, nil
+}
+
+// colOrder puts problems that are not in a cell after those that are.
+func colOrder(c int) int {
+	if c < 0 {
+		return 1 << 30
+	}
+	return c
+}
