@@ -1,19 +1,497 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"svbatch/batch"
+	"svbatch/client"
+	"svbatch/journal"
+	"svbatch/record"
+	"svbatch/reports"
 )
 
-// newRunCmd is a placeholder until its issue lands.
+// readFlags are the input-reading flags shared by validate, run and reconcile.
+type readFlags struct {
+	sheet       string
+	mapping     string
+	encoding    string
+	delimiter   string
+	amountUnit  string
+	idNamespace string
+}
+
+func (r *readFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&r.sheet, "sheet", "", "XLSX sheet name or 1-based index (default: the first visible sheet)")
+	fs.StringVar(&r.mapping, "mapping", "", "YAML header mapping file ('column in file: canonical name', plus constants:)")
+	fs.StringVar(&r.encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk or gb18030")
+	fs.StringVar(&r.delimiter, "delimiter", "", "CSV delimiter: ',' ';' or 'tab' (default: detected)")
+	fs.StringVar(&r.amountUnit, "amount-unit", "fen", "unit of change_value: fen (integer) or yuan (at most 2 decimals, converted exactly)")
+}
+
+func (r *readFlags) options() (batch.Options, error) {
+	o := batch.Options{TableOptions: batch.TableOptions{Sheet: r.sheet, Encoding: r.encoding},
+		MappingFile: r.mapping, AmountUnit: r.amountUnit, IDNamespace: r.idNamespace}
+	switch strings.ToLower(r.delimiter) {
+	case "":
+	case ",", "comma":
+		o.Delimiter = ','
+	case ";", "semicolon":
+		o.Delimiter = ';'
+	case "tab", "\\t", "\t":
+		o.Delimiter = '\t'
+	default:
+		return o, usageErr("--delimiter %q: want ',' ';' or 'tab'", r.delimiter)
+	}
+	switch r.amountUnit {
+	case "fen", "yuan", "":
+	default:
+		return o, usageErr("--amount-unit %q: want fen or yuan", r.amountUnit)
+	}
+	return o, nil
+}
+
+type runOptions struct {
+	conn        connFlags
+	read        readFlags
+	qps         float64
+	burst       int
+	concurrency int
+	maxAttempts int
+	maxBanWait  time.Duration
+	onFailure   string
+	journalPath string
+	out         string
+	dryRun      bool
+	retryFailed bool
+	yes         bool
+	logFormat   string
+	noProgress  bool
+	// sheetRowLimit overrides the Results sheet size (tests).
+	sheetRowLimit int
+}
+
 func newRunCmd(io *cmdIO) *cobra.Command {
-	return &cobra.Command{
-		Use:    "run",
-		Short:  "(not built yet)",
-		Hidden: true,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return withCode(exitUsage, errors.New("svbatch run is not built yet"))
-		},
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Send every row of a CSV/XLSX file, exactly once, and write a results workbook",
+		Long: `run validates the whole file (nothing is sent unless every row is valid), shows what it is about to
+do, then sends each row to recharge.operate under a rate limit: rows of one account strictly in file
+order, accounts in parallel. Every step is journaled (--journal, default <input>.svbatch.db), so
+running the same command again resumes: rows that succeeded are not resent, rows whose outcome is
+unknown are resent with the same request_id (the gateway deduplicates), and a row edited since it
+was sent is reported as a conflict instead of being sent twice.
+
+Exit codes: 0 every row succeeded; 1 some rows failed, are unknown, skipped or in conflict (see the
+Retry sheet); 2 bad usage, invalid input, or a gateway error that every row would hit (nothing more
+is sent); 3 interrupted (Ctrl-C, SIGTERM, or a flow-control ban longer than --max-ban-wait):
+run the same command again to resume.`,
+		Example: `  # rehearse against a local sandbox (svbatch sandbox), then for real:
+  SVBATCH_APP_SECRET=sandbox-secret svbatch run samples/operations.csv \
+      --gateway http://127.0.0.1:8795/router/rest --app-key sandbox --qps 20 --yes
+  # see the request_ids without sending anything
+  svbatch run samples/operations.csv --dry-run
+  # cron: no terminal, JSON log lines
+  svbatch run /data/tonight.csv --yes --log-format json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd.Context(), io, &o, args[0]) },
+	}
+	f := cmd.Flags()
+	o.conn.addFlags(f)
+	o.read.addFlags(f)
+	f.StringVar(&o.read.idNamespace, "id-namespace", "", "namespace mixed into derived request_ids (a new namespace = new ids: use with care)")
+	f.Float64Var(&o.qps, "qps", 20, "requests per second at most, retries included (the app's quota)")
+	f.IntVar(&o.burst, "burst", 0, "rate limiter burst (default 1)")
+	f.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
+	f.IntVar(&o.maxAttempts, "max-attempts", client.DefaultMaxAttempts, "sends of one row before giving up on transient errors (it is then unknown)")
+	f.DurationVar(&o.maxBanWait, "max-ban-wait", client.DefaultMaxBanWait, "longest flow-control ban to wait out; longer stops the run (resumable)")
+	f.StringVar(&o.onFailure, "on-failure", batch.OnFailureSkipAccount, "after a row fails: skip-account (skip that account's later rows) or continue")
+	f.StringVar(&o.journalPath, "journal", "", "journal file (default <input>.svbatch.db beside the output)")
+	f.StringVar(&o.out, "out", "", "results file: .xlsx, or .csv for the Results sheet only (default <input>.results.xlsx)")
+	f.BoolVar(&o.dryRun, "dry-run", false, "send nothing: write the results with status planned and each row's request_id")
+	f.BoolVar(&o.retryFailed, "retry-failed", false, "resend rows that failed, under a new request_id generation")
+	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
+	f.StringVar(&o.logFormat, "log-format", "text", "log lines when not on a terminal: text or json")
+	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, log lines instead")
+	f.IntVar(&o.sheetRowLimit, "sheet-row-limit", 0, "rows per Results sheet (testing)")
+	f.MarkHidden("sheet-row-limit")
+	return cmd
+}
+
+// runPlan is what a file asks for, shown before sending.
+type runPlan struct {
+	rows    int
+	count   map[client.OperateType]int
+	amount  map[client.OperateType]int64
+	header  []string
+	extra   []string
+	inEnc   string
+	input   string
+	outPath string
+}
+
+func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error {
+	opt, err := o.read.options()
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.qps < 0:
+		return usageErr("--qps must not be negative (0 = unlimited)")
+	case o.concurrency < 1:
+		return usageErr("--concurrency must be at least 1")
+	case o.maxAttempts < 1:
+		return usageErr("--max-attempts must be at least 1")
+	case o.onFailure != batch.OnFailureSkipAccount && o.onFailure != batch.OnFailureContinue:
+		return usageErr("--on-failure %q: want skip-account or continue", o.onFailure)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return usageErr("--log-format %q: want text or json", o.logFormat)
+	}
+	log := newLogger(cio.stderr, o.logFormat)
+	outPath := o.out
+	if outPath == "" {
+		outPath = input + ".results.xlsx"
+	}
+	if ext := strings.ToLower(filepath.Ext(outPath)); ext != ".xlsx" && ext != ".csv" {
+		return usageErr("--out %s: want a .xlsx or .csv file", outPath)
+	}
+
+	// 1. Validate everything before anything is sent.
+	rep, err := batch.Validate(input, opt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if !rep.OK() {
+		printProblems(cio.stderr, rep, 20)
+		return withCode(exitUsage, fmt.Errorf("%s: %d problem(s) in %d row(s); nothing was sent (run 'svbatch validate %s' for the full list)", input, max(rep.ErrorsTotal, len(rep.Errors)), rep.Rows-rep.Valid, input))
+	}
+	plan, err := planOf(input, opt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	plan.outPath = outPath
+
+	var secret string
+	if !o.dryRun {
+		if secret, err = o.conn.resolve(cio.getenv); err != nil {
+			return err
+		}
+	}
+	printPlan(cio.stderr, plan, o)
+	if !o.dryRun && !o.yes && isTerminal(cio.stdin) {
+		fmt.Fprint(cio.stderr, "Send these operations? Type yes to go on: ")
+		line, _ := bufio.NewReader(cio.stdin).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(line)); a != "yes" && a != "y" {
+			return withCode(exitUsage, errors.New("not confirmed; nothing was sent"))
+		}
+	}
+	if o.dryRun {
+		return writeDryRun(plan, opt, o, cio)
+	}
+
+	cl, err := o.conn.newClient(secret)
+	if err != nil {
+		return err
+	}
+	jpath := o.journalPath
+	if jpath == "" {
+		jpath = filepath.Join(filepath.Dir(outPath), filepath.Base(input)+".svbatch.db")
+	}
+	j, err := journal.Open(jpath)
+	if err != nil {
+		if errors.Is(err, journal.ErrLocked) {
+			return usageErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, jpath)
+		}
+		return usageErr("journal %s: %v", jpath, err)
+	}
+	defer j.Close()
+	params := map[string]string{"gateway": o.conn.gateway, "app_key": o.conn.appKey, "qps": fmtFloat(o.qps),
+		"concurrency": strconv.Itoa(o.concurrency), "id_namespace": o.read.idNamespace, "retry_failed": strconv.FormatBool(o.retryFailed)}
+	runID, err := j.BeginRun(input, params)
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	started := time.Now()
+
+	prog := newProgress(cio.stderr, plan.rows, o.noProgress, log)
+	policy := client.DefaultRetryPolicy()
+	policy.MaxAttempts, policy.MaxBanWait = o.maxAttempts, o.maxBanWait
+	d := batch.NewDispatcher(batch.DispatchConfig{
+		QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy, OnFailure: o.onFailure,
+		RetryFailed: o.retryFailed, IDNamespace: o.read.idNamespace, OnRow: prog.row,
+	}, cl, j)
+	rows, err := batch.Open(input, opt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	runErr := d.Run(ctx, rows)
+	rows.Close()
+	prog.finish()
+	if err := j.Flush(); err != nil {
+		return fmt.Errorf("journal %s: %w", jpath, err)
+	}
+
+	outcome := "complete"
+	var stop *batch.StopError
+	if runErr != nil {
+		if !errors.As(runErr, &stop) {
+			outcome = "stopped: " + runErr.Error()
+		} else if stop.Interrupted() {
+			outcome = "interrupted"
+		} else {
+			outcome = "stopped: " + describeStop(stop.Err)
+		}
+	}
+	if err := j.EndRun(runID, outcome); err != nil {
+		return fmt.Errorf("journal %s: %w", jpath, err)
+	}
+	info := runInfo(plan, o, started, outcome)
+	counts, err := writeResults(plan, opt, o, info, func(row batch.Row) (record.Result, error) {
+		e, ok, err := j.Get(row.Req.RequestID)
+		return batch.ResultOf(row, e, ok, runID), err
+	})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", outPath, err)
+	}
+	printSummary(cio.stderr, counts, outPath, jpath)
+	log.Info("run finished", "outcome", outcome, "results", outPath, "journal", jpath, "counts", countsString(counts))
+
+	switch {
+	case runErr == nil:
+	case stop != nil && stop.Interrupted():
+		fmt.Fprintf(cio.stderr, "Interrupted (%v).\nTo resume, run the same command again: rows already done are not resent, unknown ones are resent with the same request_id.\n", stop.Err)
+		return withCode(exitInterrupted, nil)
+	case stop != nil:
+		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, describeStop(stop.Err)))
+	default:
+		return runErr
+	}
+	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Pending} {
+		if counts[st] > 0 {
+			return withCode(exitFailed, nil)
+		}
+	}
+	return nil
+}
+
+// planOf streams the valid file once to count rows and amounts per operation.
+func planOf(input string, opt batch.Options) (*runPlan, error) {
+	r, err := batch.Open(input, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	p := &runPlan{input: input, count: map[client.OperateType]int{}, amount: map[client.OperateType]int64{},
+		header: r.Header(), extra: r.ExtraHeader(), inEnc: r.Encoding()}
+	for {
+		row, _, err := r.Next()
+		if err == io.EOF {
+			return p, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.rows++
+		p.count[row.Req.OperateType]++
+		p.amount[row.Req.OperateType] += row.Req.ChangeValue
+	}
+}
+
+func printPlan(w io.Writer, p *runPlan, o *runOptions) {
+	fmt.Fprintf(w, "%s: %d rows, all valid (%s)\n", p.input, p.rows, p.inEnc)
+	for _, op := range []client.OperateType{client.Charge, client.Freeze, client.Verify, client.Refund} {
+		if p.count[op] > 0 {
+			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.count[op], reports.Yuan(p.amount[op]), p.amount[op])
+		}
+	}
+	if o.dryRun {
+		fmt.Fprintf(w, "Dry run: nothing is sent; writing %s\n", p.outPath)
+		return
+	}
+	qps := "unlimited"
+	if o.qps > 0 {
+		qps = fmtFloat(o.qps) + "/s"
+	}
+	fmt.Fprintf(w, "Gateway %s, app key %s, rate %s, concurrency %d\n", o.conn.gateway, o.conn.appKey, qps, o.concurrency)
+}
+
+// writeResults streams the input once more, in line order, writing each row's result.
+func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.RunInfo, result func(batch.Row) (record.Result, error)) (map[record.Status]int, error) {
+	w, err := reports.NewResults(p.outPath, p.header, p.extra, info, reports.ResultsOptions{SheetRowLimit: o.sheetRowLimit})
+	if err != nil {
+		return nil, err
+	}
+	counts := map[record.Status]int{}
+	r, err := batch.Open(p.input, opt)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	defer r.Close()
+	for {
+		row, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		res, err := result(row)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		counts[res.Status]++
+		if err := w.Write(&res); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return counts, w.Close()
+}
+
+func writeDryRun(p *runPlan, opt batch.Options, o *runOptions, cio *cmdIO) error {
+	info := runInfo(p, o, time.Now(), "dry run: nothing sent")
+	counts, err := writeResults(p, opt, o, info, func(row batch.Row) (record.Result, error) {
+		r := batch.ResultOf(row, journal.Entry{}, false, 0)
+		r.Status, r.Note = record.Planned, "dry run: not sent"
+		return r, nil
+	})
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", p.outPath, err)
+	}
+	fmt.Fprintf(cio.stderr, "Planned %d rows; request_ids are in %s\n", counts[record.Planned], p.outPath)
+	return nil
+}
+
+func runInfo(p *runPlan, o *runOptions, started time.Time, outcome string) reports.RunInfo {
+	qps := "unlimited"
+	if o.qps > 0 {
+		qps = fmtFloat(o.qps)
+	}
+	gw := o.conn.gateway
+	if o.dryRun {
+		gw = "(dry run: none)"
+	}
+	return reports.RunInfo{Params: [][2]string{
+		{"input", p.input}, {"encoding", p.inEnc}, {"rows", strconv.Itoa(p.rows)}, {"gateway", gw},
+		{"app key", o.conn.appKey}, {"sign method", o.conn.signMethod}, {"qps", qps}, {"concurrency", strconv.Itoa(o.concurrency)},
+		{"max attempts", strconv.Itoa(o.maxAttempts)}, {"on failure", o.onFailure}, {"id namespace", o.read.idNamespace},
+		{"retry failed", strconv.FormatBool(o.retryFailed)}, {"started", started.Format(time.RFC3339)},
+		{"finished", time.Now().Format(time.RFC3339)}, {"outcome", outcome}, {"svbatch version", version},
+	}}
+}
+
+func printSummary(w io.Writer, counts map[record.Status]int, out, jpath string) {
+	fmt.Fprintf(w, "Results: %s\n", countsString(counts))
+	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
+}
+
+func countsString(counts map[record.Status]int) string {
+	var keys []string
+	for k, n := range counts {
+		if n > 0 {
+			keys = append(keys, string(k))
+		}
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[record.Status(k)]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+// progress shows rows done: a bar on a terminal, else a log line every 10 s.
+type progress struct {
+	mu       sync.Mutex
+	bar      *progressbar.ProgressBar
+	log      *slog.Logger
+	total    int
+	done     int
+	bad      int
+	last     time.Time
+	start    time.Time
+	interval time.Duration
+}
+
+func newProgress(w io.Writer, total int, noBar bool, log *slog.Logger) *progress {
+	p := &progress{log: log, total: total, start: time.Now(), last: time.Now(), interval: 10 * time.Second}
+	if f, ok := w.(*os.File); ok && !noBar && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("sending"),
+			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
+			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+	}
+	return p
+}
+
+func (p *progress) row(line int, st record.Status, amount int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if st != record.Succeeded && st != record.AlreadyDone {
+		p.bad++
+	}
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("sending (%d not ok)", p.bad))
+		p.bar.Add(1)
+		return
+	}
+	if now := time.Now(); now.Sub(p.last) >= p.interval {
+		p.last = now
+		rate := float64(p.done) / now.Sub(p.start).Seconds()
+		p.log.Info("progress", "done", p.done, "total", p.total, "not_ok", p.bad, "rows_per_s", strconv.FormatFloat(rate, 'f', 1, 64))
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
+
+// printProblems prints a validation report's first problems, one per line.
+func printProblems(w io.Writer, rep *batch.Report, n int) {
+	for i, pr := range rep.Errors {
+		if i == n {
+			fmt.Fprintf(w, "  … and %d more\n", max(rep.ErrorsTotal, len(rep.Errors))-n)
+			break
+		}
+		fmt.Fprintf(w, "  row %d, %s: %q — %s\n", pr.Row, pr.Column, pr.Value, pr.Message)
 	}
 }
