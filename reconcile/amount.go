@@ -38,9 +38,11 @@ func (u Unit) String() string {
 
 var errAmountSyntax = errors.New("not a plain number")
 
-// ParseAmount parses s in unit u and returns fen. Only plain decimal digits are accepted, with an
-// optional leading '-' when signed is true, and with unit Yuan at most two decimal places:
-// "1,000", "1E+3", "1.5" fen, "+5", " " and overflowing values are errors, never rounded.
+// ParseAmount parses a balance s in unit u and returns fen. Only plain decimal digits are
+// accepted, with an optional leading '-' when signed is true, and with unit Yuan at most two
+// decimal places: "1,000", "1E+3", "1.5" or "100.00" fen, "+5", " " and overflowing values are
+// errors, never rounded. (The expected ledger's change_value is read with batch.ParseAmount, as
+// validate reads it.)
 func ParseAmount(s string, u Unit, signed bool) (int64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
@@ -62,11 +64,8 @@ func ParseAmount(s string, u Unit, signed bool) (int64, error) {
 	switch u {
 	case Fen:
 		if hasDot {
-			// "100.00" from a spreadsheet is still whole fen; "1.5" is not.
-			if strings.Trim(frac, "0") != "" {
-				return 0, fmt.Errorf("amount %q: fen must be a whole number", s)
-			}
-			frac = ""
+			// As validate: fen is a whole number written without decimals ("1.5" is never rounded).
+			return 0, fmt.Errorf("amount %q: fen must be a whole number without decimals (for yuan use --amount-unit yuan)", s)
 		}
 	case Yuan:
 		if hasDot && frac == "" {

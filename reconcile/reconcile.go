@@ -56,6 +56,7 @@ import (
 	"strconv"
 	"strings"
 
+	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/record"
 )
@@ -542,12 +543,9 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 			p.add(RowError{File: file, Line: line, Column: "new_outer_order_id", Msg: "required for a refund (operate_type 4)"})
 			bad = true
 		}
-		amt, err := ParseAmount(get("change_value"), opt.AmountUnit, false)
-		if err == nil && amt == 0 {
-			err = errors.New("must be more than 0")
-		}
-		if err != nil {
-			p.add(RowError{File: file, Line: line, Column: "change_value", Value: get("change_value"), Msg: err.Error() + " (unit " + opt.AmountUnit.String() + ")"})
+		amt, msg := batch.ParseAmount(get("change_value"), opt.AmountUnit == Yuan)
+		if msg != "" {
+			p.add(RowError{File: file, Line: line, Column: "change_value", Value: get("change_value"), Msg: msg})
 			bad = true
 		}
 		st, ok := parseExpectedStatus(get("expected_status"))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -282,7 +283,7 @@ func TestParseAmount(t *testing.T) {
 		ok     bool
 	}{
 		{"100", Fen, false, 100, true},
-		{"100.00", Fen, false, 100, true}, // whole fen written with decimals
+		{"100.00", Fen, false, 0, false}, // fen has no decimals, as validate says
 		{"1.5", Fen, false, 0, false},     // never rounded
 		{"1,000", Fen, false, 0, false},
 		{"1E+3", Fen, false, 0, false},
@@ -336,7 +337,7 @@ func formatFen(v int64, u Unit) string {
 	if neg {
 		v = -v
 	}
-	s := strings.TrimSpace(strings.Repeat(" ", 0)) + itoa(v)
+	s := strconv.FormatInt(v, 10)
 	if u == Yuan {
 		for len(s) < 3 {
 			s = "0" + s
@@ -347,16 +348,4 @@ func formatFen(v int64, u Unit) string {
 		s = "-" + s
 	}
 	return s
-}
-
-func itoa(v int64) string {
-	if v == 0 {
-		return "0"
-	}
-	var b []byte
-	for v > 0 {
-		b = append([]byte{byte('0' + v%10)}, b...)
-		v /= 10
-	}
-	return string(b)
 }

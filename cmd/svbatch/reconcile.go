@@ -1,19 +1,237 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"svbatch/batch"
+	"svbatch/reconcile"
+	"svbatch/reports"
 )
 
-// newReconcileCmd is a placeholder until its issue lands.
+// reconcileOptions are the flags of `svbatch reconcile`.
+type reconcileOptions struct {
+	out            string
+	json           bool
+	tolerance      int64
+	balances       string
+	actualBalances string
+	asOf           string
+	amountUnit     string
+	mapping        string
+	sheet          string
+	encoding       string
+	sheetRows      int // rows per category sheet (tests)
+}
+
 func newReconcileCmd(io *cmdIO) *cobra.Command {
-	return &cobra.Command{
-		Use:    "reconcile",
-		Short:  "(not built yet)",
-		Hidden: true,
+	var o reconcileOptions
+	c := &cobra.Command{
+		Use:   "reconcile RESULTS EXPECTED",
+		Short: "Prove the money moved as intended: match results against an expected ledger",
+		Long: `reconcile matches a results file of 'svbatch run' (its workbook, every Results sheet, or its CSV)
+against an expected ledger (CSV or XLSX: brand_id, operate_type, outer_order_id, new_outer_order_id,
+change_value, optional customer_id/mobile/outer_type/outer_id and expected_status, default succeeded)
+on the identity (brand_id, operate_type, outer_order_id, new_outer_order_id).
+
+Every row lands in one category: matched, missing (expected, not succeeded: status failed/unknown/
+skipped/absent…), unexpected (in the results, not expected), amount_mismatch, customer_mismatch,
+status_mismatch (expected a failure that succeeded or ended otherwise), duplicate (an identity twice
+on either side: every row involved, both sides); with --balances and --actual-balances, accounts whose
+closing balances differ are balance_mismatch.
+
+The net difference (actual total − expected total, fen: results that succeeded vs ledger rows expected
+to succeed) is split over the categories and checked: "explained" when the parts add up.
+
+Writes a workbook (Summary with a chart, one sheet per non-empty category sorted by the identity);
+the same inputs and --as-of give a byte-identical file. --json prints the summary as one object.
+Exit 0 when everything matched, 1 when anything did not, 2 when an input is unusable.`,
+		Example: `  svbatch reconcile out/batch.results.xlsx expected.xlsx
+  svbatch reconcile results.csv expected.csv --json --tolerance 1
+  svbatch reconcile results.xlsx expected.csv --balances closing.csv --actual-balances http://127.0.0.1:8080/sandbox/balances.csv`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageErr("reconcile needs RESULTS and EXPECTED, got %d argument(s) (see 'svbatch reconcile --help')", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withCode(exitUsage, errors.New("svbatch reconcile is not built yet"))
+			return runReconcile(cmd, io, o, args[0], args[1])
 		},
 	}
+	f := c.Flags()
+	f.StringVar(&o.out, "out", "", "reconciliation workbook to write (default reconciliation.xlsx beside RESULTS)")
+	f.BoolVar(&o.json, "json", false, "print the summary as one JSON object")
+	f.Int64Var(&o.tolerance, "tolerance", 0, "amount differences up to N fen are not mismatches")
+	f.StringVar(&o.balances, "balances", "", "expected closing balances per account (CSV or XLSX: brand_id, customer identity, available, frozen)")
+	f.StringVar(&o.actualBalances, "actual-balances", "", "actual balances: a file or an http(s) URL of the same shape (the sandbox's /sandbox/balances.csv)")
+	f.StringVar(&o.asOf, "as-of", "", "the timestamp the workbook shows (RFC 3339 or YYYY-MM-DD; default now)")
+	f.StringVar(&o.amountUnit, "amount-unit", "fen", "unit of the expected ledger's change_value and of --balances: fen or yuan")
+	f.StringVar(&o.mapping, "mapping", "", "YAML header-mapping file for the expected ledger (as for validate and run)")
+	f.StringVar(&o.sheet, "sheet", "", "sheet of an XLSX expected ledger (name or 1-based number; default the first)")
+	f.StringVar(&o.encoding, "encoding", "auto", "encoding of a CSV expected ledger: auto, utf-8, gbk or gb18030")
+	f.IntVar(&o.sheetRows, "sheet-rows", 0, "rows per category sheet, header included (default Excel's 1,048,576)")
+	_ = f.MarkHidden("sheet-rows")
+	return c
+}
+
+// reconcileAsOf reads --as-of; "" is now (to the second, UTC).
+func reconcileAsOf(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return now.UTC().Truncate(time.Second), nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2025-01-31T18:00:00+08:00) or YYYY-MM-DD", s)
+}
+
+func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPath, expectedPath string) error {
+	unit, err := reconcile.ParseUnit(o.amountUnit)
+	if err != nil {
+		return usageErr("--amount-unit: %v", err)
+	}
+	if o.tolerance < 0 {
+		return usageErr("--tolerance %d: must not be negative", o.tolerance)
+	}
+	if (o.balances == "") != (o.actualBalances == "") {
+		return usageErr("--balances and --actual-balances go together")
+	}
+	asOf, err := reconcileAsOf(o.asOf, time.Now())
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	var mapping *batch.Mapping
+	if o.mapping != "" {
+		if mapping, err = batch.LoadMapping(o.mapping); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	header := func(h string) (string, bool) { return batch.CanonicalHeader(h, mapping) }
+	opt := reconcile.Options{Tolerance: o.tolerance, AmountUnit: unit, Header: header}
+	if mapping != nil {
+		opt.Constants = mapping.Constants
+	}
+	fileOpt := reconcile.FileOptions{Sheet: o.sheet, Encoding: o.encoding}
+	out := o.out
+	if out == "" {
+		out = filepath.Join(filepath.Dir(resultsPath), "reconciliation.xlsx")
+	}
+	if recAbsPath(out) == recAbsPath(resultsPath) || recAbsPath(out) == recAbsPath(expectedPath) {
+		return usageErr("--out %s would overwrite an input", out)
+	}
+
+	results, err := reconcile.OpenResults(resultsPath)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer results.Close()
+	expected, err := reconcile.OpenExpected(expectedPath, fileOpt)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	defer expected.Close()
+	rep, err := reconcile.Reconcile(expected, results, opt)
+	if err != nil {
+		var ie *reconcile.InputError
+		if errors.As(err, &ie) {
+			return usageErr("cannot reconcile: %v", err)
+		}
+		return usageErr("%v", err)
+	}
+	inputs := []reports.ReconciliationInput{
+		{Role: "results", Name: filepath.Base(resultsPath), Rows: rep.ResultsRows},
+		{Role: "expected", Name: filepath.Base(expectedPath), Rows: rep.ExpectedRows},
+	}
+	for i, p := range []string{resultsPath, expectedPath} {
+		if inputs[i].SHA256, err = reconcile.FileSHA256(p); err != nil {
+			return usageErr("%v", err)
+		}
+	}
+	if o.balances != "" {
+		exp, sum, err := reconcile.ReadBalancesFile(o.balances, "balances", unit, header, fileOpt)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		inputs = append(inputs, reports.ReconciliationInput{Role: "balances", Name: filepath.Base(o.balances), SHA256: sum, Rows: int64(len(exp))})
+		var act []reconcile.Balance
+		name := filepath.Base(o.actualBalances)
+		if reconcile.IsURL(o.actualBalances) {
+			hc := &http.Client{Timeout: 2 * time.Minute}
+			act, sum, err = reconcile.FetchBalances(cmd.Context(), hc, o.actualBalances)
+			name = reconcile.DisplayURL(o.actualBalances)
+		} else {
+			act, sum, err = reconcile.ReadBalancesFile(o.actualBalances, "actual balances", reconcile.Fen, header, reconcile.FileOptions{})
+		}
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		inputs = append(inputs, reports.ReconciliationInput{Role: "actual balances", Name: name, SHA256: sum, Rows: int64(len(act))})
+		rep.CheckBalances(exp, act)
+	}
+	info := reconcile.WorkbookInfo{
+		AsOf: asOf, Inputs: inputs, SheetRowLimit: o.sheetRows,
+		Params: [][2]string{{"amount unit of the expected ledger", unit.String()}},
+	}
+	if err := rep.WriteWorkbook(out, info); err != nil {
+		return withCode(exitFailed, err)
+	}
+	if o.json {
+		b, err := json.Marshal(rep.Summary())
+		if err != nil {
+			return withCode(exitFailed, fmt.Errorf("summary: %w", err))
+		}
+		fmt.Fprintf(cio.stdout, "%s\n", b)
+	} else {
+		printReconcileText(cio.stdout, rep, out)
+	}
+	if !rep.AllMatched() {
+		return withCode(exitFailed, nil)
+	}
+	return nil
+}
+
+func recAbsPath(p string) string {
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// printReconcileText prints the summary for a person.
+func printReconcileText(w io.Writer, rep *reconcile.Report, out string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "category\tcount\tamount (fen)\tdifference (fen)\t")
+	for _, c := range reconcile.Categories {
+		t := rep.Totals(c)
+		diff := fmt.Sprintf("%+d", t.Difference)
+		if c == reconcile.BalanceMismatch {
+			diff = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t\n", c, t.Count, t.Amount, diff)
+	}
+	_ = tw.Flush()
+	for _, s := range rep.Statement() {
+		fmt.Fprintln(w, s)
+	}
+	if rep.AllMatched() {
+		fmt.Fprintln(w, "all matched")
+	} else {
+		fmt.Fprintln(w, "NOT all matched: see the category sheets")
+	}
+	fmt.Fprintln(w, "workbook:", out)
 }
