@@ -113,8 +113,10 @@ type Journal struct {
 	wdb    *sql.DB
 	wconn  *sql.Conn // the single writer connection, used by the writer goroutine and BeginRun/EndRun
 	wmu    sync.Mutex
-	upsert *sql.Stmt // prepared on wconn
-	rdb    *sql.DB   // read-only pool
+	upsert *sql.Stmt    // prepared on wconn
+	rdb    *sql.DB      // read-only pool
+	getSt  *sql.Stmt    // Get's query, prepared on rdb
+	rmu    sync.RWMutex // held shared by each read, exclusively by Close
 
 	mu       sync.Mutex
 	work     *sync.Cond // signalled when the queue gets an op or the journal is closing
@@ -168,7 +170,7 @@ func Open(path string) (*Journal, error) {
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
 	j.rdb = rdb
-	if err := rdb.Ping(); err != nil {
+	if j.getSt, err = rdb.Prepare(`SELECT ` + rowColumns + ` FROM rows WHERE key = ?`); err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", abs, err)
 	}
 	ok = true
@@ -434,9 +436,10 @@ func (j *Journal) EndRun(runID int64, outcome string) error {
 
 // Runs lists the runs recorded in the journal, oldest first.
 func (j *Journal) Runs() ([]Run, error) {
-	if err := j.readable(); err != nil {
-		return nil, err
+	if err := j.rlock(); err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
 	}
+	defer j.rmu.RUnlock()
 	rows, err := j.rdb.Query(`SELECT id, input, params, started_at, ended_at, outcome FROM runs ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("list runs in journal %s: %w", j.path, err)
@@ -668,8 +671,11 @@ func (j *Journal) Get(key string) (Entry, bool, error) {
 		return p.e, true, nil
 	}
 	j.mu.Unlock()
-	row := j.rdb.QueryRow(`SELECT `+rowColumns+` FROM rows WHERE key = ?`, key)
-	e, err := scanEntry(row)
+	if err := j.rlock(); err != nil {
+		return Entry{}, false, fmt.Errorf("get %s: %w", key, err)
+	}
+	e, err := scanEntry(j.getSt.QueryRow(key))
+	j.rmu.RUnlock()
 	if errors.Is(err, sql.ErrNoRows) {
 		return Entry{}, false, nil
 	}
@@ -708,22 +714,7 @@ func (j *Journal) Each(fn func(Entry) error) error {
 	}
 	line, key := -1<<62, ""
 	for {
-		rows, err := j.rdb.Query(`SELECT `+rowColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
-			line, key, pageSize)
-		if err != nil {
-			return fmt.Errorf("read journal %s: %w", j.path, err)
-		}
-		page := make([]Entry, 0, pageSize)
-		for rows.Next() {
-			e, err := scanEntry(rows)
-			if err != nil {
-				rows.Close()
-				return fmt.Errorf("read journal %s: %w", j.path, err)
-			}
-			page = append(page, e)
-		}
-		err = rows.Err()
-		rows.Close()
+		page, err := j.page(line, key)
 		if err != nil {
 			return fmt.Errorf("read journal %s: %w", j.path, err)
 		}
@@ -739,11 +730,38 @@ func (j *Journal) Each(fn func(Entry) error) error {
 	}
 }
 
+// page reads up to pageSize entries after (line, key) in line order.
+func (j *Journal) page(line int, key string) ([]Entry, error) {
+	if err := j.rlock(); err != nil {
+		return nil, err
+	}
+	defer j.rmu.RUnlock()
+	rows, err := j.rdb.Query(`SELECT `+rowColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
+		line, key, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := make([]Entry, 0, pageSize)
+	for rows.Next() {
+		e, err := scanEntry(rows)
+		if err != nil {
+			return nil, err
+		}
+		page = append(page, e)
+	}
+	return page, rows.Err()
+}
+
 // Counts returns the number of entries in each state, after flushing what was recorded.
 func (j *Journal) Counts() (map[record.Status]int, error) {
 	if err := j.Flush(); err != nil {
 		return nil, err
 	}
+	if err := j.rlock(); err != nil {
+		return nil, fmt.Errorf("count journal %s: %w", j.path, err)
+	}
+	defer j.rmu.RUnlock()
 	rows, err := j.rdb.Query(`SELECT state, count(*) FROM rows GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("count journal %s: %w", j.path, err)
@@ -779,6 +797,8 @@ func (j *Journal) Close() error {
 		j.mu.Lock()
 		err := j.err
 		j.mu.Unlock()
+		j.rmu.Lock() // wait for reads in progress
+		defer j.rmu.Unlock()
 		if cerr := j.closeDBs(); err == nil && cerr != nil {
 			err = fmt.Errorf("close journal %s: %w", j.path, cerr)
 		}
@@ -790,6 +810,9 @@ func (j *Journal) Close() error {
 // closeDBs closes whatever Open opened, the lock last.
 func (j *Journal) closeDBs() error {
 	var errs []error
+	if j.getSt != nil {
+		errs = append(errs, j.getSt.Close())
+	}
 	if j.rdb != nil {
 		errs = append(errs, j.rdb.Close())
 	}
@@ -821,10 +844,14 @@ func (j *Journal) usable() error {
 	return j.err
 }
 
-func (j *Journal) readable() error {
+// rlock takes the read lock, unless the journal is closed; the caller releases it.
+func (j *Journal) rlock() error {
+	j.rmu.RLock()
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.closed {
+	closed := j.closed
+	j.mu.Unlock()
+	if closed {
+		j.rmu.RUnlock()
 		return ErrClosed
 	}
 	return nil

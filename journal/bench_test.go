@@ -1,0 +1,165 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"svbatch/record"
+)
+
+// The benchmarks do a fixed amount of work per iteration, so `make bench` (-benchtime 1x) gives
+// meaningful rows/s figures; each opens a fresh journal on disk in b.TempDir().
+
+const benchRows = 20_000 // rows per iteration
+
+func benchJournal(b *testing.B) *Journal {
+	b.Helper()
+	j, err := Open(filepath.Join(b.TempDir(), "bench.svbatch.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = j.Close() })
+	return j
+}
+
+func benchEntry(i int, st record.Status) Entry {
+	k := fmt.Sprintf("svb1%028d", i)
+	return Entry{Key: k, Line: i + 2, RequestID: k, PayloadHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		State: st, Attempts: 1}
+}
+
+func report(b *testing.B, j *Journal, rows int, d time.Duration, c0, w0 int64) {
+	commits, written := j.stats()
+	b.ReportMetric(float64(rows)/d.Seconds(), "rows/s")
+	if c := commits - c0; c > 0 {
+		b.ReportMetric(float64(written-w0)/float64(c), "rows/commit")
+	}
+	b.Logf("iteration: %d rows in %v, %d commits", rows, d, commits-c0)
+}
+
+// BenchmarkMarkSending32: 32 goroutines each MarkSending rows back to back (each waits for its
+// fsync'd commit); rows/s is the durable "sending" rate group commit achieves.
+func BenchmarkMarkSending32(b *testing.B) {
+	j := benchJournal(b)
+	ctx := context.Background()
+	for n := 0; n < b.N; n++ {
+		c0, w0 := j.stats()
+		var next atomic.Int64
+		base := n * benchRows
+		start := time.Now()
+		var wg sync.WaitGroup
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= benchRows {
+						return
+					}
+					if err := j.MarkSending(ctx, benchEntry(base+i, record.Sending)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		report(b, j, benchRows, time.Since(start), c0, w0)
+	}
+}
+
+// BenchmarkRecord: one goroutine records outcomes as fast as it can, then Flush; rows/s is the
+// durable outcome rate.
+func BenchmarkRecord(b *testing.B) {
+	j := benchJournal(b)
+	for n := 0; n < b.N; n++ {
+		c0, w0 := j.stats()
+		start := time.Now()
+		for i := 0; i < benchRows; i++ {
+			e := benchEntry(n*benchRows+i, record.Succeeded)
+			e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc = true, true, true, "0", "成功"
+			e.TraceID, e.LatencyMS, e.FinishedAt = "0b51a2e817000000000000000", 12, time.Now()
+			if err := j.Record(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := j.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		report(b, j, benchRows, time.Since(start), c0, w0)
+	}
+}
+
+// BenchmarkRowLifecycle32 is the dispatcher's pattern: a planner Gets every row (a fresh run:
+// all misses) and hands it to 32 workers, each MarkSending it, "sending" it (no network) and
+// Recording the outcome; Flush at the end. rows/s is the journal's ceiling for a whole run.
+func BenchmarkRowLifecycle32(b *testing.B) {
+	j := benchJournal(b)
+	ctx := context.Background()
+	for n := 0; n < b.N; n++ {
+		c0, w0 := j.stats()
+		start := time.Now()
+		rows := make(chan Entry, 64)
+		var wg sync.WaitGroup
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for e := range rows {
+					e.State = record.Sending
+					if err := j.MarkSending(ctx, e); err != nil {
+						b.Error(err)
+						return
+					}
+					e.State, e.Answered, e.BizSuccess, e.ResultOK, e.FinishedAt = record.Succeeded, true, true, true, time.Now()
+					if err := j.Record(e); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		for i := 0; i < benchRows; i++ {
+			e := benchEntry(n*benchRows+i, record.Pending)
+			if _, ok, err := j.Get(e.Key); err != nil || ok {
+				b.Fatalf("Get(%s) = %v, %v; want a miss", e.Key, ok, err)
+			}
+			rows <- e
+		}
+		close(rows)
+		wg.Wait()
+		if err := j.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		report(b, j, benchRows, time.Since(start), c0, w0)
+	}
+}
+
+// BenchmarkGet: lookups of committed rows (a resumed run's planner).
+func BenchmarkGet(b *testing.B) {
+	j := benchJournal(b)
+	for i := 0; i < benchRows; i++ {
+		if err := j.Record(benchEntry(i, record.Succeeded)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := j.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for n := 0; n < b.N; n++ {
+		c0, w0 := j.stats()
+		start := time.Now()
+		for i := 0; i < benchRows; i++ {
+			if _, ok, err := j.Get(benchEntry(i, "").Key); err != nil || !ok {
+				b.Fatalf("Get = %v, %v", ok, err)
+			}
+		}
+		report(b, j, benchRows, time.Since(start), c0, w0)
+	}
+}
