@@ -1,0 +1,204 @@
+package reports
+
+import (
+	"fmt"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// TemplateColumn is one column of the ready-to-fill template.
+type TemplateColumn struct {
+	Header   string   // the header cell
+	Text     bool     // format the column as Text (ids, mobile) so Excel keeps every digit
+	Amount   bool     // a whole number > 0 (change_value in fen): validated, with an input hint
+	Choices  []string // a drop-down list
+	Hint     string   // the input message shown when a cell of the column is selected
+	Example  string   // the example row's value
+	Width    float64
+	Required string // for the Instructions sheet: "yes", "no", or a condition
+	About    string // for the Instructions sheet
+}
+
+// Template is the whole template workbook.
+type Template struct {
+	Sheet        string // the data sheet's name
+	Columns      []TemplateColumn
+	Instructions []string // paragraphs above the column table on the Instructions sheet
+	Labels       [4]string
+}
+
+// templateRows is how far down the formats, lists and hints reach.
+const templateRows = 100000
+
+// WriteTemplate writes the template workbook: the data sheet with headers, Text-formatted id
+// columns, drop-downs, an input hint on the amount, an example row; and an Instructions sheet.
+func WriteTemplate(path string, t Template) (err error) {
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+	}()
+	wrap := func(e error) error { return fmt.Errorf("template: %w", e) }
+	sheet := t.Sheet
+	if sheet == "" {
+		sheet = "Operations"
+	}
+	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+		return wrap(err)
+	}
+	textStyle, err := f.NewStyle(&excelize.Style{NumFmt: 49})
+	if err != nil {
+		return wrap(err)
+	}
+	headStyle, err := f.NewStyle(&excelize.Style{NumFmt: 49, Font: &excelize.Font{Bold: true},
+		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	if err != nil {
+		return wrap(err)
+	}
+	exampleStyle, err := f.NewStyle(&excelize.Style{NumFmt: 49, Font: &excelize.Font{Italic: true, Color: "595959"}})
+	if err != nil {
+		return wrap(err)
+	}
+	exampleNum, err := f.NewStyle(&excelize.Style{NumFmt: 1, Font: &excelize.Font{Italic: true, Color: "595959"}})
+	if err != nil {
+		return wrap(err)
+	}
+	for i, c := range t.Columns {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		head := col + "1"
+		if err := f.SetCellStr(sheet, head, c.Header); err != nil {
+			return wrap(err)
+		}
+		w := c.Width
+		if w == 0 {
+			w = 18
+		}
+		if err := f.SetColWidth(sheet, col, col, w); err != nil {
+			return wrap(err)
+		}
+		if c.Text {
+			if err := f.SetColStyle(sheet, col, textStyle); err != nil {
+				return wrap(err)
+			}
+		}
+		if err := f.SetCellStyle(sheet, head, head, headStyle); err != nil {
+			return wrap(err)
+		}
+		rng := fmt.Sprintf("%s2:%s%d", col, col, templateRows)
+		if len(c.Choices) > 0 {
+			dv := excelize.NewDataValidation(true)
+			dv.Sqref = rng
+			if err := dv.SetDropList(c.Choices); err != nil {
+				return wrap(err)
+			}
+			if c.Hint != "" {
+				dv.SetInput(c.Header, c.Hint)
+			}
+			if err := f.AddDataValidation(sheet, dv); err != nil {
+				return wrap(err)
+			}
+		} else if c.Amount {
+			dv := excelize.NewDataValidation(true)
+			dv.Sqref = rng
+			if err := dv.SetRange(1, 999999999999, excelize.DataValidationTypeWhole, excelize.DataValidationOperatorBetween); err != nil {
+				return wrap(err)
+			}
+			dv.SetInput(c.Header, c.Hint)
+			dv.SetError(excelize.DataValidationErrorStyleStop, c.Header, c.Hint)
+			if err := f.AddDataValidation(sheet, dv); err != nil {
+				return wrap(err)
+			}
+		} else if c.Hint != "" {
+			dv := excelize.NewDataValidation(true)
+			dv.Sqref = rng
+			dv.SetInput(c.Header, c.Hint)
+			if err := f.AddDataValidation(sheet, dv); err != nil {
+				return wrap(err)
+			}
+		}
+		if c.Example != "" {
+			cell := col + "2"
+			if c.Amount {
+				var n int64
+				if _, err := fmt.Sscan(c.Example, &n); err == nil {
+					if err := f.SetCellInt(sheet, cell, n); err != nil {
+						return wrap(err)
+					}
+					if err := f.SetCellStyle(sheet, cell, cell, exampleNum); err != nil {
+						return wrap(err)
+					}
+					continue
+				}
+			}
+			if err := f.SetCellStr(sheet, cell, c.Example); err != nil {
+				return wrap(err)
+			}
+			if err := f.SetCellStyle(sheet, cell, cell, exampleStyle); err != nil {
+				return wrap(err)
+			}
+		}
+	}
+	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return wrap(err)
+	}
+	if err := writeInstructions(f, t, headStyle); err != nil {
+		return wrap(err)
+	}
+	return wrap0(f.SaveAs(path))
+}
+
+func wrap0(err error) error {
+	if err != nil {
+		return fmt.Errorf("template: %w", err)
+	}
+	return nil
+}
+
+// writeInstructions adds the Instructions sheet: the paragraphs, then one line per column.
+func writeInstructions(f *excelize.File, t Template, head int) error {
+	const sh = "Instructions"
+	if _, err := f.NewSheet(sh); err != nil {
+		return err
+	}
+	r := 1
+	for _, p := range t.Instructions {
+		if err := f.SetCellStr(sh, fmt.Sprintf("A%d", r), p); err != nil {
+			return err
+		}
+		r++
+	}
+	r++
+	labels := t.Labels
+	if labels[0] == "" {
+		labels = [4]string{"column", "required", "what to enter", "example"}
+	}
+	for i, l := range labels {
+		cell, _ := excelize.CoordinatesToCellName(i+1, r)
+		if err := f.SetCellStr(sh, cell, l); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, cell, cell, head); err != nil {
+			return err
+		}
+	}
+	for _, c := range t.Columns {
+		r++
+		for i, v := range []string{c.Header, c.Required, c.About, c.Example} {
+			cell, _ := excelize.CoordinatesToCellName(i+1, r)
+			if err := f.SetCellStr(sh, cell, v); err != nil {
+				return err
+			}
+		}
+	}
+	if err := f.SetColWidth(sh, "A", "A", 22); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "B", "B", 16); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "C", "C", 90); err != nil {
+		return err
+	}
+	return f.SetColWidth(sh, "D", "D", 24)
+}
