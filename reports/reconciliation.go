@@ -3,12 +3,18 @@ package reports
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"compress/flate"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"os"
+	"regexp"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
@@ -145,17 +151,155 @@ func WriteReconciliation(w io.Writer, sum ReconciliationSummary, sheets []Reconc
 	xf.SetActiveSheet(0)
 	bw := bufio.NewWriterSize(w, 1<<20)
 	// Zip straight to w: a million-row category sheet never sits in memory as a zip.
-	xf.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw := zip.NewWriter(bw)
-		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(out, flate.BestSpeed)
-		})
-		return zw
-	})
+	xf.SetZipWriter(func(io.Writer) excelize.ZipWriter { return newRecZip(bw) })
 	if _, err := xf.WriteToBuffer(); err != nil {
 		return fmt.Errorf("save: %w", err)
 	}
 	return bw.Flush()
+}
+
+// recZip makes excelize's output deterministic. excelize writes streamed sheets in map order and
+// appends the image content types of [Content_Types].xml in map order when a chart is added, so
+// recZip collects every part (small ones in memory, the rest spooled to a temporary file) and on
+// Close zips them sorted by name ([Content_Types].xml first), with the Default elements sorted.
+type recZip struct {
+	zw      *zip.Writer
+	entries []*recEntry
+	spool   *os.File
+	spoolN  int64
+	err     error
+}
+
+type recEntry struct {
+	z       *recZip
+	name    string
+	mem     bytes.Buffer
+	spoolAt int64 // offset in the spool; -1 while in memory
+	n       int64
+}
+
+const (
+	recContentTypes = "[Content_Types].xml"
+	recMemLimit     = 1 << 20
+)
+
+func newRecZip(w io.Writer) *recZip {
+	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(out, flate.BestSpeed)
+	})
+	return &recZip{zw: zw}
+}
+
+func (z *recZip) Create(name string) (io.Writer, error) {
+	if z.err != nil {
+		return nil, z.err
+	}
+	e := &recEntry{z: z, name: name, spoolAt: -1}
+	z.entries = append(z.entries, e)
+	return e, nil
+}
+
+// AddFS is not used by excelize's writer; it is here for the interface.
+func (z *recZip) AddFS(fs.FS) error {
+	return errors.New("reconciliation workbook: AddFS not supported")
+}
+
+// Write appends to the entry; entries are written one after another, so a spooled entry's bytes
+// are contiguous at the spool's end.
+func (e *recEntry) Write(p []byte) (int, error) {
+	z := e.z
+	if z.err != nil {
+		return 0, z.err
+	}
+	if e.spoolAt < 0 && e.mem.Len()+len(p) <= recMemLimit {
+		e.n += int64(len(p))
+		return e.mem.Write(p)
+	}
+	if e.spoolAt < 0 {
+		if z.spool == nil {
+			if z.spool, z.err = os.CreateTemp("", "svbatch-reconciliation-*"); z.err != nil {
+				return 0, z.err
+			}
+		}
+		e.spoolAt = z.spoolN
+		if _, z.err = z.spool.WriteAt(e.mem.Bytes(), z.spoolN); z.err != nil {
+			return 0, z.err
+		}
+		z.spoolN += int64(e.mem.Len())
+		e.mem = bytes.Buffer{}
+	}
+	n, err := z.spool.WriteAt(p, z.spoolN)
+	z.spoolN += int64(n)
+	e.n += int64(n)
+	if err != nil {
+		z.err = err
+	}
+	return n, err
+}
+
+func (z *recZip) Close() error {
+	defer func() {
+		if z.spool != nil {
+			_ = z.spool.Close()
+			_ = os.Remove(z.spool.Name())
+			z.spool = nil
+		}
+	}()
+	if z.err != nil {
+		return z.err
+	}
+	sort.SliceStable(z.entries, func(i, j int) bool {
+		a, b := z.entries[i].name, z.entries[j].name
+		if (a == recContentTypes) != (b == recContentTypes) {
+			return a == recContentTypes
+		}
+		return a < b
+	})
+	for _, e := range z.entries {
+		w, err := z.zw.Create(e.name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.name == recContentTypes:
+			_, err = w.Write(recSortDefaults(e.mem.Bytes()))
+		case e.spoolAt < 0:
+			_, err = w.Write(e.mem.Bytes())
+		default:
+			_, err = io.Copy(w, io.NewSectionReader(z.spool, e.spoolAt, e.n))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return z.zw.Close()
+}
+
+var recDefaultRe = regexp.MustCompile(`<Default [^>]*(?:/>|></Default>)`)
+
+// recSortDefaults sorts the <Default …> elements of a content-types part in place of the first one.
+func recSortDefaults(b []byte) []byte {
+	locs := recDefaultRe.FindAllIndex(b, -1)
+	if len(locs) < 2 {
+		return b
+	}
+	elems := make([]string, len(locs))
+	for i, l := range locs {
+		elems[i] = string(b[l[0]:l[1]])
+	}
+	sort.Strings(elems)
+	var out bytes.Buffer
+	prev := 0
+	for i, l := range locs {
+		out.Write(b[prev:l[0]])
+		if i == 0 {
+			out.WriteString(strings.Join(elems, ""))
+		}
+		prev = l[1]
+	}
+	out.Write(b[prev:])
+	return out.Bytes()
 }
 
 type recStyles struct{ bold, text, title, num, bad, good int }
