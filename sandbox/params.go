@@ -31,57 +31,85 @@ func errInvalid(field, why string) *topError {
 	return &topError{41, "Invalid arguments:" + field, "isv.invalid-parameter:" + field, why}
 }
 
+// flexText is an id field: a JSON string, a number (its literal text) or null. A value of another
+// type sets bad instead of failing the whole decode, so the error can name the field.
+type flexText struct {
+	s   string
+	bad bool
+}
+
+func (f *flexText) UnmarshalJSON(b []byte) error {
+	s, err := jsonText(b)
+	f.s, f.bad = s, err != nil
+	return nil
+}
+
+// flexInt is change_value or operate_type: a JSON integer, a string of digits or null.
+type flexInt struct {
+	n        int64
+	set, bad bool
+}
+
+func (f *flexInt) UnmarshalJSON(b []byte) error {
+	n, err := jsonInt(b)
+	f.n, f.bad, f.set = n, err != nil, !isNull(b)
+	return nil
+}
+
+// wireRequest is RechargeOperateOpenReq as it may arrive.
+type wireRequest struct {
+	BrandID         flexText `json:"brand_id"`
+	ChangeValue     flexInt  `json:"change_value"`
+	CustomerID      flexText `json:"customer_id"`
+	Mobile          flexText `json:"mobile"`
+	NewOuterOrderID flexText `json:"new_outer_order_id"`
+	OperateType     flexInt  `json:"operate_type"`
+	OperatorID      flexText `json:"operator_id"`
+	OuterID         flexText `json:"outer_id"`
+	OuterOrderID    flexText `json:"outer_order_id"`
+	OuterType       flexText `json:"outer_type"`
+	Reason          flexText `json:"reason"`
+	RequestID       flexText `json:"request_id"`
+	ShopID          flexText `json:"shop_id"`
+}
+
 // decodeBusiness parses param_recharge_operate_open_req. Ids may come as JSON strings or numbers;
 // change_value and operate_type as JSON integers or strings of digits. Unknown keys are ignored.
 // It checks types, not the business rules (validateBusiness does).
 func decodeBusiness(raw string) (client.RechargeRequest, error) {
 	var r client.RechargeRequest
-	var m map[string]json.RawMessage
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil || m == nil {
+	var w wireRequest
+	b := []byte(raw)
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
 		return r, errInvalid(client.ParamRechargeOperate, "not a JSON object")
 	}
-	if dec.More() {
-		return r, errInvalid(client.ParamRechargeOperate, "trailing data after the JSON object")
+	if err := json.Unmarshal(b, &w); err != nil {
+		return r, errInvalid(client.ParamRechargeOperate, "not a JSON object")
 	}
-	strs := []struct {
+	for _, f := range []struct {
 		name string
+		src  flexText
 		dst  *string
 	}{
-		{"brand_id", &r.BrandID}, {"customer_id", &r.CustomerID}, {"mobile", &r.Mobile},
-		{"new_outer_order_id", &r.NewOuterOrderID}, {"operator_id", &r.OperatorID}, {"outer_id", &r.OuterID},
-		{"outer_order_id", &r.OuterOrderID}, {"outer_type", &r.OuterType}, {"reason", &r.Reason},
-		{"request_id", &r.RequestID}, {"shop_id", &r.ShopID},
-	}
-	for _, f := range strs {
-		v, ok := m[f.name]
-		if !ok {
-			continue
-		}
-		s, err := jsonText(v)
-		if err != nil {
+		{"brand_id", w.BrandID, &r.BrandID}, {"customer_id", w.CustomerID, &r.CustomerID}, {"mobile", w.Mobile, &r.Mobile},
+		{"new_outer_order_id", w.NewOuterOrderID, &r.NewOuterOrderID}, {"operator_id", w.OperatorID, &r.OperatorID},
+		{"outer_id", w.OuterID, &r.OuterID}, {"outer_order_id", w.OuterOrderID, &r.OuterOrderID},
+		{"outer_type", w.OuterType, &r.OuterType}, {"reason", w.Reason, &r.Reason},
+		{"request_id", w.RequestID, &r.RequestID}, {"shop_id", w.ShopID, &r.ShopID},
+	} {
+		if f.src.bad {
 			return r, errInvalid(f.name, f.name+" must be a string")
 		}
-		*f.dst = s
+		*f.dst = f.src.s
 	}
-	if v, ok := m["change_value"]; ok {
-		n, err := jsonInt(v)
-		if err != nil {
-			return r, errInvalid("change_value", "change_value must be an integer amount in fen (分)")
-		}
-		r.ChangeValue = n
-		if n <= 0 && !isNull(v) {
-			return r, errInvalid("change_value", "change_value must be > 0 (fen)")
-		}
+	if cv := w.ChangeValue; cv.bad || (cv.set && cv.n <= 0) {
+		return r, errInvalid("change_value", "change_value must be an integer amount in fen (分) > 0")
 	}
-	if v, ok := m["operate_type"]; ok {
-		n, err := jsonInt(v)
-		if err != nil || (!isNull(v) && !client.OperateType(n).Valid()) {
-			return r, errInvalid("operate_type", "operate_type must be 1 (充值), 2 (冻结), 3 (核销) or 4 (充值回退)")
-		}
-		r.OperateType = client.OperateType(n)
+	r.ChangeValue = w.ChangeValue.n
+	if ot := w.OperateType; ot.bad || (ot.set && !client.OperateType(ot.n).Valid()) {
+		return r, errInvalid("operate_type", "operate_type must be 1 (充值), 2 (冻结), 3 (核销) or 4 (充值回退)")
 	}
+	r.OperateType = client.OperateType(w.OperateType.n)
 	return r, nil
 }
 

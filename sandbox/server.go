@@ -53,6 +53,8 @@ type Server struct {
 
 	handler http.Handler
 	http    *http.Server
+	connMu  sync.Mutex
+	fresh   map[net.Conn]struct{} // connections that have not sent a request yet
 	closing chan struct{}
 	once    sync.Once
 	closeMu sync.Mutex
@@ -97,7 +99,8 @@ func New(cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	s.handler = mux
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.fresh = map[net.Conn]struct{}{}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: s.connState}
 	return s, nil
 }
 
@@ -184,10 +187,40 @@ func (s *Server) URL() string {
 	return s.url
 }
 
+// connState tracks connections that have not sent a request: net/http's Shutdown would wait up to
+// 5 s for them (clients dial spare keep-alive connections), so Shutdown closes them at once.
+func (s *Server) connState(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if st == http.StateNew {
+		s.fresh[c] = struct{}{}
+	} else {
+		delete(s.fresh, c)
+	}
+}
+
 // Shutdown stops accepting connections and waits for in-flight requests (stalled timeouts are cut
 // short) until ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.once.Do(func() { close(s.closing) })
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s.connMu.Lock()
+				for c := range s.fresh {
+					c.Close()
+				}
+				s.connMu.Unlock()
+			}
+		}
+	}()
 	if err := s.http.Shutdown(ctx); err != nil {
 		return fmt.Errorf("sandbox: shutdown: %w", err)
 	}
