@@ -196,17 +196,19 @@ func (d decimal) scientific() string {
 // numberText converts the stored text of a numeric cell to the exact text a person sees in Excel
 // with the General format: 1332 not 1332.0000000001, 0.1 not 0.10000000000000001. Digits past
 // Excel's 15 are binary artefacts when they are in the fraction and are rounded away; when the
-// integer part itself has more than 15 digits, Excel has already lost digits and the note says so.
+// integer part itself has more than 15 digits, Excel has already lost digits (1234567890123456789
+// is stored as 1234567890123460000): the note says so and the text is what Excel shows.
 func numberText(v string) (string, cellNote) {
 	d, ok := parseDecimal(v)
 	if !ok {
 		return strings.TrimSpace(v), noteBadNumber
 	}
+	if d.exp > maxExcelDigits {
+		// An integer part of more than 15 digits: Excel keeps 15, the rest are already zeros.
+		return d.round(maxExcelDigits).scientific(), noteRounded
+	}
 	if len(d.digits) <= maxExcelDigits {
 		return d.plain(), noteNone
-	}
-	if d.exp > maxExcelDigits {
-		return d.round(maxExcelDigits).scientific(), noteRounded
 	}
 	return d.round(maxExcelDigits).plain(), noteNone
 }

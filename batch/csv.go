@@ -28,7 +28,7 @@ const (
 
 // csvTable is a Table over a CSV file, decoded to UTF-8 as it streams.
 type csvTable struct {
-	f        *os.File
+	f        io.Closer
 	r        *csv.Reader
 	enc      string
 	header   []string
@@ -51,7 +51,7 @@ func normEncoding(s string) (string, error) {
 	return "", fmt.Errorf("unknown encoding %q: want auto, utf-8, gbk or gb18030", s)
 }
 
-func openCSV(path string, opt TableOptions) (_ Table, err error) {
+func openCSV(path string, opt TableOptions) (Table, error) {
 	want, err := normEncoding(opt.Encoding)
 	if err != nil {
 		return nil, err
@@ -60,6 +60,12 @@ func openCSV(path string, opt TableOptions) (_ Table, err error) {
 	if err != nil {
 		return nil, fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
 	}
+	return newCSVTable(path, f, want, opt.Delimiter)
+}
+
+// newCSVTable reads CSV text from f (closed by Close, or on error): encoding want ("" = detect),
+// delimiter delim (0 = detect).
+func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table, err error) {
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -98,7 +104,6 @@ func openCSV(path string, opt TableOptions) (_ Table, err error) {
 	default:
 		decoded = prefix
 	}
-	delim := opt.Delimiter
 	if delim == 0 {
 		delim = detectDelimiter(decoded)
 	}

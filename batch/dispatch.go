@@ -111,7 +111,38 @@ func NewDispatcher(cfg DispatchConfig, s Sender, j Journal) *Dispatcher {
 	if cfg.QPS > 0 {
 		lim = rate.NewLimiter(rate.Limit(cfg.QPS), cfg.Burst)
 	}
-	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep)}
+	sleep := cfg.Policy.Sleep
+	if sleep == nil {
+		sleep = client.SleepContext
+	}
+	gateSleep := func(ctx context.Context, d time.Duration) error {
+		if p, ok := ctx.Value(gateWaitedKey{}).(*bool); ok {
+			*p = true
+		}
+		return sleep(ctx, d)
+	}
+	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, gateSleep)}
+}
+
+// gateWaitedKey marks a context whose Gate.Wait must report (through a *bool) that it paused.
+type gateWaitedKey struct{}
+
+// beforeSend paces a send: a limiter token, then the run-wide gate again. A worker that passed the
+// gate and then waited for its token while another worker's answer closed the gate (a ban) must not
+// send during the ban: it waits it out and takes a fresh token, so the end of a ban is paced too.
+func (d *Dispatcher) beforeSend(ctx context.Context) error {
+	for {
+		if err := d.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		paused := false
+		if err := d.gate.Wait(context.WithValue(ctx, gateWaitedKey{}, &paused)); err != nil {
+			return err
+		}
+		if !paused {
+			return nil
+		}
+	}
 }
 
 // account is the in-memory state of an account with rows queued or in flight.
@@ -331,7 +362,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		}
 		return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
 	}
-	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.limiter.Wait}
+	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend}
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
 	e.Attempts += out.Attempts
 	e.FinishedAt = time.Now().UTC()

@@ -47,6 +47,9 @@ type Problem struct {
 
 // String is the problem as one line: "row 17, mobile: 1.86518E+10 — Excel has rounded …".
 func (p Problem) String() string {
+	if p.Column == "" {
+		return fmt.Sprintf("row %d: %s", p.Row, p.Message)
+	}
 	if p.Value == "" {
 		return fmt.Sprintf("row %d, %s: %s", p.Row, p.Column, p.Message)
 	}
@@ -144,6 +147,11 @@ func Open(path string, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	return newReader(path, t, opt, yuan, m)
+}
+
+// newReader maps t's header; on error t is closed.
+func newReader(path string, t Table, opt Options, yuan bool, m *Mapping) (*Reader, error) {
 	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(), seed: maphash.MakeSeed()}
 	r.nt, _ = t.(noteTable)
 	if err := r.mapHeader(m); err != nil {
@@ -472,7 +480,7 @@ func textProblem(f int, s string) string {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
 	}
-	if exactField(f) && looksScientific(s) {
+	if exactField(f) && f != fChangeValue && looksScientific(s) {
 		return noteRounded.message()
 	}
 	return ""

@@ -70,6 +70,9 @@ func Validate(path string, opt Options) (*Report, error) {
 			add(p)
 		}
 	}
+	if rep.Rows == 0 && total == 0 {
+		add(Problem{Row: 2, Col: -1, Message: "no operations: the file has a header row but no data rows"})
+	}
 	sort.SliceStable(rep.Errors, func(i, j int) bool {
 		a, b := rep.Errors[i], rep.Errors[j]
 		if a.Row != b.Row {

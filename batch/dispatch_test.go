@@ -1,0 +1,526 @@
+package batch_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"svbatch/batch"
+	"svbatch/client"
+	"svbatch/journal"
+	"svbatch/record"
+	"svbatch/sandbox"
+)
+
+// dtRow builds a valid row of account (brand, customer) with a derived request_id.
+func dtRow(line int, brand, customer string, op client.OperateType, outer, newOuter string, fen int64) batch.Row {
+	req := client.RechargeRequest{BrandID: brand, ShopID: "S1", OperatorID: "op", OuterOrderID: outer,
+		NewOuterOrderID: newOuter, OperateType: op, ChangeValue: fen, CustomerID: customer}
+	req.RequestID = client.RequestIDv1("", brand, int(op), outer, newOuter)
+	return batch.Row{Line: line, Req: req, AccountKey: brand + "|c:" + customer}
+}
+
+// dtSource yields rows from a slice, as a Reader would.
+type dtSource struct {
+	rows []batch.Row
+	i    int
+}
+
+func (s *dtSource) Next() (batch.Row, []batch.Problem, error) {
+	if s.i == len(s.rows) {
+		return batch.Row{}, nil, io.EOF
+	}
+	s.i++
+	return s.rows[s.i-1], nil, nil
+}
+
+// dtJournal opens a real journal in a temporary directory with a run begun.
+func dtJournal(t testing.TB) *journal.Journal {
+	t.Helper()
+	j, err := journal.Open(filepath.Join(t.TempDir(), "run.svbatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	if _, err := j.BeginRun("test.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// dtFastPolicy retries without real sleeps.
+func dtFastPolicy() client.RetryPolicy {
+	p := client.DefaultRetryPolicy()
+	p.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
+	return p
+}
+
+// recordingSender answers every request with success (or with a business rejection for the outer
+// order ids in reject) and records the order in which each account's rows arrive.
+type recordingSender struct {
+	mu       sync.Mutex
+	byAcct   map[string][]string // customer → outer_order_ids in arrival order
+	sent     map[string]int      // request_id → sends
+	reject   map[string]bool     // outer_order_id → business rejection
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
+	rng      *rand.Rand
+}
+
+func newRecordingSender(reject ...string) *recordingSender {
+	s := &recordingSender{byAcct: map[string][]string{}, sent: map[string]int{}, reject: map[string]bool{},
+		rng: rand.New(rand.NewPCG(7, 11))}
+	for _, o := range reject {
+		s.reject[o] = true
+	}
+	return s
+}
+
+func (s *recordingSender) Do(ctx context.Context, req client.RechargeRequest) (*client.Response, error) {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for {
+		m := s.maxIn.Load()
+		if n <= m || s.maxIn.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	s.mu.Lock()
+	s.byAcct[req.CustomerID] = append(s.byAcct[req.CustomerID], req.OuterOrderID)
+	s.sent[req.RequestID]++
+	d := time.Duration(s.rng.IntN(300)) * time.Microsecond
+	rej := s.reject[req.OuterOrderID]
+	s.mu.Unlock()
+	time.Sleep(d) // shuffle completion order across workers
+	if rej {
+		return &client.Response{Result: client.Result{ResultCode: "BALANCE_NOT_ENOUGH"}}, nil
+	}
+	return &client.Response{Result: client.Result{BizSuccess: true, Result: true, ResultCode: "0"}, TraceID: "gw-" + req.RequestID}, nil
+}
+
+func TestDispatchKeepsFileOrderPerAccount(t *testing.T) {
+	t.Parallel()
+	const accounts, perAccount = 96, 12
+	// Rows of all accounts interleaved at random (seeded); each account's k-th row has outer "c<acct>-<k>".
+	rng := rand.New(rand.NewPCG(1, 2))
+	next := make([]int, accounts)
+	var rows []batch.Row
+	for len(rows) < accounts*perAccount {
+		a := rng.IntN(accounts)
+		if next[a] == perAccount {
+			continue
+		}
+		rows = append(rows, dtRow(len(rows)+2, "B1", fmt.Sprintf("C%03d", a), client.Charge, fmt.Sprintf("c%03d-%02d", a, next[a]), "", 100))
+		next[a]++
+	}
+	s := newRecordingSender()
+	j := dtJournal(t)
+	var onRow atomic.Int32
+	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 32, Policy: dtFastPolicy(),
+		OnRow: func(int, record.Status, int64) { onRow.Add(1) }}, s, j)
+	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for a := 0; a < accounts; a++ {
+		got := s.byAcct[fmt.Sprintf("C%03d", a)]
+		if len(got) != perAccount {
+			t.Fatalf("account %d: %d rows sent; want %d", a, len(got), perAccount)
+		}
+		for k, o := range got {
+			if want := fmt.Sprintf("c%03d-%02d", a, k); o != want {
+				t.Fatalf("account %d: send #%d was %s; want %s (file order): %v", a, k, o, want, got)
+			}
+		}
+	}
+	for id, n := range s.sent {
+		if n != 1 {
+			t.Errorf("request %s sent %d times; want 1", id, n)
+		}
+	}
+	if m := s.maxIn.Load(); m < 2 || m > 32 {
+		t.Errorf("at most %d requests in flight; want 2..32 (accounts in parallel, bounded)", m)
+	}
+	if n := int(onRow.Load()); n != len(rows) {
+		t.Errorf("OnRow called %d times; want %d", n, len(rows))
+	}
+	for _, r := range rows {
+		e, ok, err := j.Get(r.Req.RequestID)
+		if err != nil || !ok || e.State != record.Succeeded || e.Attempts != 1 || e.Line != r.Line {
+			t.Fatalf("journal for row %d: %+v ok=%v err=%v; want succeeded after 1 attempt", r.Line, e, ok, err)
+		}
+	}
+}
+
+func TestDispatchOnFailure(t *testing.T) {
+	t.Parallel()
+	// Account A: A-1 ok, A-2 rejected, A-3 and A-4 after it. Account B unaffected.
+	rows := []batch.Row{
+		dtRow(2, "B1", "A", client.Charge, "A-1", "", 100),
+		dtRow(3, "B1", "B", client.Charge, "B-1", "", 100),
+		dtRow(4, "B1", "A", client.Verify, "A-2", "", 100),
+		dtRow(5, "B1", "A", client.Charge, "A-3", "", 100),
+		dtRow(6, "B1", "B", client.Charge, "B-2", "", 100),
+		dtRow(7, "B1", "A", client.Charge, "A-4", "", 100),
+	}
+	cases := []struct {
+		policy string
+		want   map[int]record.Status
+		sent   []string // account A's sends
+	}{
+		// skip-account: the rows after the failed one are skipped, naming it.
+		{batch.OnFailureSkipAccount, map[int]record.Status{2: record.Succeeded, 3: record.Succeeded, 4: record.Failed,
+			5: record.Skipped, 6: record.Succeeded, 7: record.Skipped}, []string{"A-1", "A-2"}},
+		// continue: every row is sent.
+		{batch.OnFailureContinue, map[int]record.Status{2: record.Succeeded, 3: record.Succeeded, 4: record.Failed,
+			5: record.Succeeded, 6: record.Succeeded, 7: record.Succeeded}, []string{"A-1", "A-2", "A-3", "A-4"}},
+	}
+	for _, c := range cases {
+		t.Run(c.policy, func(t *testing.T) {
+			s := newRecordingSender("A-2")
+			j := dtJournal(t)
+			d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, OnFailure: c.policy, Policy: dtFastPolicy()}, s, j)
+			if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			for _, r := range rows {
+				e, _, _ := j.Get(r.Req.RequestID)
+				if e.State != c.want[r.Line] {
+					t.Errorf("row %d: %s; want %s", r.Line, e.State, c.want[r.Line])
+				}
+				if e.State == record.Skipped && !strings.Contains(e.Note, "row 4") {
+					t.Errorf("row %d skipped with note %q; want it to name row 4", r.Line, e.Note)
+				}
+			}
+			if got := strings.Join(s.byAcct["A"], ","); got != strings.Join(c.sent, ",") {
+				t.Errorf("account A sent %s; want %s", got, strings.Join(c.sent, ","))
+			}
+		})
+	}
+}
+
+func TestDispatchResumeFromJournal(t *testing.T) {
+	t.Parallel()
+	// What an earlier run left, per row, and what this run must do with it.
+	rows := []batch.Row{
+		dtRow(2, "B1", "A", client.Charge, "done", "", 100),       // succeeded before → already_done, not sent
+		dtRow(3, "B1", "B", client.Charge, "inflight", "", 100),   // sending when killed → resent, same id
+		dtRow(4, "B1", "C", client.Charge, "unknown", "", 100),    // unknown → resent, same id
+		dtRow(5, "B1", "D", client.Charge, "edited", "", 999),     // succeeded with 100, now 999 → conflict
+		dtRow(6, "B1", "E", client.Charge, "failed", "", 100),     // failed → stays failed, not resent
+		dtRow(7, "B1", "F", client.Charge, "editedsend", "", 555), // sending with 100, now 555 → conflict
+		dtRow(8, "B1", "G", client.Charge, "new", "", 100),        // never seen → sent
+	}
+	j := dtJournal(t)
+	prev := map[string]record.Status{"done": record.Succeeded, "inflight": record.Sending, "unknown": record.Unknown,
+		"edited": record.Succeeded, "failed": record.Failed, "editedsend": record.Sending}
+	for _, r := range rows {
+		st, ok := prev[r.Req.OuterOrderID]
+		if !ok {
+			continue
+		}
+		sent := r.Req
+		sent.ChangeValue = 100
+		e := journal.Entry{Key: r.Req.RequestID, RequestID: r.Req.RequestID, Line: r.Line, State: st,
+			PayloadHash: batch.PayloadHash(sent), Attempts: 1}
+		if err := j.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := j.BeginRun("test.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	s := newRecordingSender()
+	var mu sync.Mutex
+	reported := map[int]record.Status{}
+	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st record.Status, _ int64) {
+		mu.Lock()
+		reported[line] = st
+		mu.Unlock()
+	}}, s, j)
+	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	want := map[int]record.Status{2: record.AlreadyDone, 3: record.Succeeded, 4: record.Succeeded, 5: record.Conflict,
+		6: record.Failed, 7: record.Conflict, 8: record.Succeeded}
+	for line, st := range want {
+		if reported[line] != st {
+			t.Errorf("row %d reported %s; want %s", line, reported[line], st)
+		}
+	}
+	var got []string
+	for id, n := range s.sent {
+		if n != 1 {
+			t.Errorf("%s sent %d times", id, n)
+		}
+	}
+	for _, outers := range s.byAcct {
+		got = append(got, outers...)
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "inflight,new,unknown" {
+		t.Errorf("sent %v; want inflight, new, unknown", got)
+	}
+	for _, r := range rows[1:3] {
+		e, _, _ := j.Get(r.Req.RequestID)
+		if e.RequestID != r.Req.RequestID || e.Attempts != 2 {
+			t.Errorf("row %d resent as %s after %d attempts; want the same id %s, 2 attempts in all", r.Line, e.RequestID, e.Attempts, r.Req.RequestID)
+		}
+	}
+}
+
+func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
+	t.Parallel()
+	r := dtRow(2, "B1", "A", client.Verify, "V-1", "", 100)
+	j := dtJournal(t)
+	s := newRecordingSender("V-1")
+	if err := batch.NewDispatcher(batch.DispatchConfig{Policy: dtFastPolicy()}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
+		t.Fatal(err)
+	}
+	if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Failed {
+		t.Fatalf("first run: %s; want failed", e.State)
+	}
+	delete(s.reject, "V-1")
+	for _, c := range []struct {
+		retry bool
+		state record.Status
+		id    string
+	}{
+		{false, record.Failed, r.Req.RequestID}, // not resent without --retry-failed
+		{true, record.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)},
+		{true, record.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)}, // done: not resent again
+	} {
+		if _, err := j.BeginRun("test.csv", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := batch.NewDispatcher(batch.DispatchConfig{Policy: dtFastPolicy(), RetryFailed: c.retry}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
+			t.Fatal(err)
+		}
+		e, _, _ := j.Get(r.Req.RequestID)
+		if e.State != c.state || e.RequestID != c.id {
+			t.Errorf("retry=%v: %s as %s; want %s as %s", c.retry, e.State, e.RequestID, c.state, c.id)
+		}
+	}
+	if id := batch.GenerationID("", r.Req, r.Req.RequestID, 1); id == r.Req.RequestID {
+		t.Errorf("generation 1 has the generation-0 id")
+	}
+	if got := s.byAcct["A"]; len(got) != 2 {
+		t.Errorf("sent %d times; want 2 (the failure, then one retry)", len(got))
+	}
+}
+
+// TestDispatchBanPausesWholeRun: one code-7 answer ("ban will last for 1 more seconds") holds every
+// worker for 2 s: no request reaches the gateway in that window, then all rows succeed.
+func TestDispatchBanPausesWholeRun(t *testing.T) {
+	t.Parallel()
+	var (
+		mu       sync.Mutex
+		arrivals []time.Time
+		banAt    time.Time
+		n        atomic.Int32
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		i := n.Add(1)
+		mu.Lock()
+		arrivals = append(arrivals, now)
+		if i == 20 {
+			banAt = now
+		}
+		mu.Unlock()
+		if i == 20 {
+			fmt.Fprint(w, `{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 1 more seconds","request_id":"gw-ban"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"alibaba_alsc_crm_open_recharge_operate_response":{"result":{"biz_success":true,"result":true,"result_code":"0","result_desc":"成功"},"request_id":"gw-ok"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := client.New(client.WithGateway(srv.URL), client.WithAppKey("k"), client.WithSecret("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []batch.Row
+	for i := 0; i < 60; i++ {
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%30), client.Charge, fmt.Sprintf("O-%d", i), "", 100))
+	}
+	j := dtJournal(t)
+	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 100, Concurrency: 16, Policy: client.DefaultRetryPolicy()}, cl, j)
+	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := int(n.Load()); got != len(rows)+1 {
+		t.Errorf("gateway saw %d requests; want %d (each row once, plus the banned one again)", got, len(rows)+1)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var during []time.Duration
+	resumed := false
+	for _, a := range arrivals {
+		d := a.Sub(banAt)
+		if d > 20*time.Millisecond && d < 1950*time.Millisecond {
+			during = append(during, d)
+		}
+		if d >= 1950*time.Millisecond {
+			resumed = true
+		}
+	}
+	if len(during) > 0 {
+		t.Errorf("%d requests arrived during the 2 s ban, at %v after it; want none (the pause is run-wide)", len(during), during)
+	}
+	if !resumed {
+		t.Error("no request after the ban")
+	}
+	for _, r := range rows {
+		if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Succeeded {
+			t.Errorf("row %d: %s; want succeeded", r.Line, e.State)
+		}
+	}
+}
+
+// TestDispatchBanTooLongStops: a ban longer than MaxBanWait stops the run as interrupted (resumable),
+// and nothing is sent after it.
+func TestDispatchBanTooLongStops(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) >= 5 {
+			fmt.Fprint(w, `{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 3600 more seconds","request_id":"gw-ban"}}`)
+			return
+		}
+		fmt.Fprint(w, `{"alibaba_alsc_crm_open_recharge_operate_response":{"result":{"biz_success":true,"result":true,"result_code":"0","result_desc":"成功"},"request_id":"gw-ok"}}`)
+	}))
+	t.Cleanup(srv.Close)
+	cl, err := client.New(client.WithGateway(srv.URL), client.WithAppKey("k"), client.WithSecret("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []batch.Row
+	for i := 0; i < 40; i++ {
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i), client.Charge, fmt.Sprintf("O-%d", i), "", 100))
+	}
+	j := dtJournal(t)
+	p := client.DefaultRetryPolicy()
+	p.MaxBanWait = time.Minute
+	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 200, Concurrency: 1, Policy: p}, cl, j)
+	err = d.Run(context.Background(), &dtSource{rows: rows})
+	var stop *batch.StopError
+	var ban *client.BanTooLongError
+	if !errors.As(err, &stop) || !stop.Interrupted() || !errors.As(err, &ban) {
+		t.Fatalf("Run: %v; want an interrupted StopError from a BanTooLongError", err)
+	}
+	if got := n.Load(); got != 5 {
+		t.Errorf("gateway saw %d requests; want 5 (nothing after the long ban)", got)
+	}
+	states := map[record.Status]int{}
+	for _, r := range rows {
+		e, ok, _ := j.Get(r.Req.RequestID)
+		if ok {
+			states[e.State]++
+		}
+	}
+	if states[record.Succeeded] != 4 || states[record.Failed] != 0 {
+		t.Errorf("journal states %v; want 4 succeeded, none failed (the banned row stays resumable)", states)
+	}
+}
+
+// TestDispatchInterruptIsResumable: cancelling the context stops taking rows; the run returns an
+// interrupted StopError and a second run sends exactly the rest, each row once in all.
+func TestDispatchInterruptIsResumable(t *testing.T) {
+	t.Parallel()
+	var rows []batch.Row
+	for i := 0; i < 200; i++ {
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%20), client.Charge, fmt.Sprintf("O-%03d", i), "", 100))
+	}
+	s := newRecordingSender()
+	j := dtJournal(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var done atomic.Int32
+	cfg := batch.DispatchConfig{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, record.Status, int64) {
+		if done.Add(1) == 50 {
+			cancel()
+		}
+	}}
+	err := batch.NewDispatcher(cfg, s, j).Run(ctx, &dtSource{rows: rows})
+	var stop *batch.StopError
+	if !errors.As(err, &stop) || !stop.Interrupted() {
+		t.Fatalf("Run: %v; want an interrupted StopError", err)
+	}
+	first := len(s.sent)
+	if first >= len(rows) {
+		t.Fatalf("interrupted run sent all %d rows", first)
+	}
+	if _, err := j.BeginRun("test.csv", nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.OnRow = nil
+	if err := batch.NewDispatcher(cfg, s, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
+		t.Fatalf("resumed Run: %v", err)
+	}
+	if len(s.sent) != len(rows) {
+		t.Errorf("%d distinct requests sent; want %d", len(s.sent), len(rows))
+	}
+	for id, n := range s.sent {
+		if n != 1 {
+			t.Errorf("%s sent %d times; want once", id, n)
+		}
+	}
+	for _, outers := range s.byAcct {
+		if !sort.StringsAreSorted(outers) {
+			t.Errorf("account order broken across the resume: %v", outers)
+		}
+	}
+}
+
+// TestDispatchAgainstSandbox: the dispatcher with the real client and sandbox under faults ends
+// with every row succeeded and each operation applied once.
+func TestDispatchAgainstSandbox(t *testing.T) {
+	t.Parallel()
+	sb, err := sandbox.New(sandbox.Config{Seed: 3, Faults: sandbox.Faults{FailRate: 0.1, TimeoutRate: 0.05}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cl, err := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []batch.Row
+	for i := 0; i < 100; i++ {
+		c := fmt.Sprintf("C%02d", i%10)
+		rows = append(rows, dtRow(2*i+2, "B1", c, client.Charge, fmt.Sprintf("CH-%03d", i), "", 1000))
+		rows = append(rows, dtRow(2*i+3, "B1", c, client.Verify, fmt.Sprintf("VF-%03d", i), "", 1000))
+	}
+	p := client.DefaultRetryPolicy()
+	p.BaseDelay, p.MaxDelay = time.Millisecond, 5*time.Millisecond
+	j := dtJournal(t)
+	if err := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 16, Policy: p}, cl, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Succeeded {
+			t.Errorf("row %d: %s (%s %s); want succeeded", r.Line, e.State, e.ResultCode, e.ErrMsg)
+		}
+	}
+	if ops := sb.Operations(); len(ops) != len(rows) {
+		t.Errorf("%d operations applied; want %d", len(ops), len(rows))
+	}
+	for _, b := range sb.Balances() {
+		if b.Available != 0 || b.Frozen != 0 {
+			t.Errorf("balance %+v; want 0 (each charge verified in order)", b)
+		}
+	}
+}
