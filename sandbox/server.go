@@ -136,7 +136,8 @@ func IsLoopback(addr string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Listen opens a TCP listener on addr. The demo credentials are refused unless addr is loopback.
+// Listen opens a TCP listener on addr and sets URL from it (the first time). The demo credentials
+// are refused unless addr is loopback.
 func (s *Server) Listen(addr string) (net.Listener, error) {
 	if !IsLoopback(addr) && s.cfg.usesDemoCredentials() {
 		return nil, fmt.Errorf("sandbox: %s is not a loopback address: set your own app key and secret (the demo ones are public)", addr)
@@ -145,6 +146,11 @@ func (s *Server) Listen(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: listen: %w", err)
 	}
+	s.closeMu.Lock()
+	if s.url == "" {
+		s.url = "http://" + l.Addr().String() + Path
+	}
+	s.closeMu.Unlock()
 	return l, nil
 }
 
@@ -173,9 +179,6 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	s.closeMu.Lock()
-	s.url = "http://" + l.Addr().String() + Path
-	s.closeMu.Unlock()
 	go s.Serve(l) //nolint:errcheck // only http.ErrServerClosed once Close runs
 	return s.URL(), nil
 }
