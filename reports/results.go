@@ -454,7 +454,8 @@ func (w *Results) resCloseXLSX() error {
 	if err := w.resWriteRetry(); err != nil {
 		return fmt.Errorf("sheet %s: %w", RetrySheet, err)
 	}
-	w.xf.SetActiveSheet(0)
+	// Results stays the active sheet (it was the first). No SetActiveSheet here: it would parse every
+	// streamed sheet back into memory.
 	out, err := resCreateTemp(w.path)
 	if err != nil {
 		return err

@@ -220,6 +220,9 @@ func TestResultsSheetsAndHeader(t *testing.T) {
 	if got, want := strings.Join(f.GetSheetList(), ","), "Results,Summary,Retry"; got != want {
 		t.Errorf("sheets = %s; want %s", got, want)
 	}
+	if got := f.GetActiveSheetIndex(); got != 0 {
+		t.Errorf("active sheet = %d; want 0 (Results)", got)
+	}
 	rows, _ := f.GetRows(ResultsSheet)
 	want := append(append([]string(nil), ResultsColumns...), "部门", "'=cmd|' /C calc'!A0")
 	if got := strings.Join(rows[0], "|"); got != strings.Join(want, "|") {
