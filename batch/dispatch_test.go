@@ -319,26 +319,38 @@ func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 	}
 }
 
+// timingSender wraps a Sender and records when each send starts and when the first flow-control
+// answer came back (the moment the run learned of the ban).
+type timingSender struct {
+	batch.Sender
+	mu      sync.Mutex
+	starts  []time.Time
+	learned time.Time
+}
+
+func (s *timingSender) Do(ctx context.Context, req client.RechargeRequest) (*client.Response, error) {
+	s.mu.Lock()
+	s.starts = append(s.starts, time.Now())
+	s.mu.Unlock()
+	resp, err := s.Sender.Do(ctx, req)
+	if client.Classify(err) == client.FlowControl {
+		s.mu.Lock()
+		if s.learned.IsZero() {
+			s.learned = time.Now()
+		}
+		s.mu.Unlock()
+	}
+	return resp, err
+}
+
 // TestDispatchBanPausesWholeRun: one code-7 answer ("ban will last for 1 more seconds") holds every
-// worker for 2 s: no request reaches the gateway in that window, then all rows succeed.
+// worker for 2 s: no worker starts a send in that window (not even one that already waited for its
+// rate-limit token), then every row succeeds.
 func TestDispatchBanPausesWholeRun(t *testing.T) {
 	t.Parallel()
-	var (
-		mu       sync.Mutex
-		arrivals []time.Time
-		banAt    time.Time
-		n        atomic.Int32
-	)
+	var n atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := time.Now()
-		i := n.Add(1)
-		mu.Lock()
-		arrivals = append(arrivals, now)
-		if i == 20 {
-			banAt = now
-		}
-		mu.Unlock()
-		if i == 20 {
+		if n.Add(1) == 20 {
 			fmt.Fprint(w, `{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for 1 more seconds","request_id":"gw-ban"}}`)
 			return
 		}
@@ -354,31 +366,35 @@ func TestDispatchBanPausesWholeRun(t *testing.T) {
 		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%30), client.Charge, fmt.Sprintf("O-%d", i), "", 100))
 	}
 	j := dtJournal(t)
-	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 100, Concurrency: 16, Policy: client.DefaultRetryPolicy()}, cl, j)
+	s := &timingSender{Sender: cl}
+	// 16 workers at 50/s: when the ban comes, several workers already wait for their next token.
+	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 50, Concurrency: 16, Policy: client.DefaultRetryPolicy()}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if got := int(n.Load()); got != len(rows)+1 {
 		t.Errorf("gateway saw %d requests; want %d (each row once, plus the banned one again)", got, len(rows)+1)
 	}
-	mu.Lock()
-	defer mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.learned.IsZero() {
+		t.Fatal("no flow-control answer seen")
+	}
 	var during []time.Duration
 	resumed := false
-	for _, a := range arrivals {
-		d := a.Sub(banAt)
+	for _, a := range s.starts {
+		d := a.Sub(s.learned)
+		// 20 ms of slack for a worker that passed the gate just before the answer closed it.
 		if d > 20*time.Millisecond && d < 1950*time.Millisecond {
 			during = append(during, d)
 		}
-		if d >= 1950*time.Millisecond {
-			resumed = true
-		}
+		resumed = resumed || d >= 1950*time.Millisecond
 	}
 	if len(during) > 0 {
-		t.Errorf("%d requests arrived during the 2 s ban, at %v after it; want none (the pause is run-wide)", len(during), during)
+		t.Errorf("%d sends started during the 2 s ban, at %v after it; want none (the pause is run-wide)", len(during), during)
 	}
 	if !resumed {
-		t.Error("no request after the ban")
+		t.Error("no send after the ban")
 	}
 	for _, r := range rows {
 		if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Succeeded {
