@@ -518,3 +518,57 @@ func TestSchemaGolden(t *testing.T) {
 		t.Errorf("schema changed; got:\n%s\nwant:\n%s\nBump SchemaVersion and add a migration, then -update.", b.String(), wantB)
 	}
 }
+
+// TestWriteFailureIsSticky: once a commit fails, MarkSending, Record, Flush and Close all report
+// it, so the dispatcher stops sending instead of sending rows it cannot account for.
+func TestWriteFailureIsSticky(t *testing.T) {
+	t.Parallel()
+	j, _ := openTemp(t)
+	ctx := context.Background()
+	if err := j.MarkSending(ctx, Entry{Key: "ok", State: record.Sending}); err != nil {
+		t.Fatal(err)
+	}
+	_ = j.wconn.Close() // the disk goes away, as far as the writer can tell
+	if err := j.MarkSending(ctx, Entry{Key: "lost", State: record.Sending}); err == nil {
+		t.Fatal("MarkSending after a failed commit = nil; want the write error")
+	}
+	checks := map[string]error{
+		"Record":      j.Record(Entry{Key: "k", State: record.Succeeded}),
+		"MarkSending": j.MarkSending(ctx, Entry{Key: "k", State: record.Sending}),
+		"Flush":       j.Flush(),
+		"Close":       j.Close(),
+	}
+	for name, err := range checks {
+		if err == nil || !strings.Contains(err.Error(), "write journal") {
+			t.Errorf("%s after a failed commit = %v; want the write error", name, err)
+		}
+	}
+}
+
+// TestCloseLeavesJournalAndLock: after Close the WAL is checkpointed into the journal; only the
+// journal and its lock file remain.
+func TestCloseLeavesJournalAndLock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	j, err := Open(filepath.Join(dir, "in.svbatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Record(Entry{Key: "k", State: record.Succeeded}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if want := []string{"in.svbatch.db", "in.svbatch.db-lock"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("files after Close = %v; want %v", names, want)
+	}
+}
