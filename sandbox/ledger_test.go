@@ -292,3 +292,40 @@ func TestStoreFailure(t *testing.T) {
 		t.Errorf("got available %d; want 5", av)
 	}
 }
+
+// TestConcurrentSameRequestID: the same request sent at once from many goroutines applies once and
+// every answer is the first answer.
+func TestConcurrentSameRequestID(t *testing.T) {
+	t.Parallel()
+	s, u := startSandbox(t, Config{})
+	c := newClient(t, u)
+	req := chargeReq("C-same", 77)
+	var wg sync.WaitGroup
+	traces := make(chan string, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Do(context.Background(), req)
+			if err != nil || !resp.Result.OK() {
+				t.Errorf("Do: %+v, %v", resp, err)
+				return
+			}
+			traces <- resp.TraceID
+		}()
+	}
+	wg.Wait()
+	close(traces)
+	first := ""
+	for tr := range traces {
+		if first == "" {
+			first = tr
+		}
+		if tr != first {
+			t.Errorf("got trace %s; want every answer to be the first (%s)", tr, first)
+		}
+	}
+	if av, _ := balanceOf(s, "C-same"); av != 77 || len(s.Operations()) != 1 {
+		t.Errorf("got available %d, %d operations; want 77 and 1", av, len(s.Operations()))
+	}
+}
