@@ -70,7 +70,12 @@ func ReadBalances(src Source, file string, u Unit, hf HeaderFunc) ([]Balance, er
 		if blank(cells) {
 			continue
 		}
-		get := func(name string) string { return ci.get(cells, name, nil) }
+		get := func(name string) string {
+			if i, ok := ci[name]; ok && i < len(cells) {
+				return strings.TrimSpace(cells[i])
+			}
+			return ""
+		}
 		b := Balance{BrandID: get("brand_id"), Customer: Customer{get("customer_id"), get("mobile"), get("outer_type"), get("outer_id")}, Line: line}
 		bad := false
 		if b.BrandID == "" {

@@ -29,14 +29,15 @@ type Entry struct {
 	Note             string // why the entry is in its category, for a person
 }
 
-// Entries yields a row category's entries sorted by the identity (duplicates: expected rows first,
+// Entries yields a row category's entries sorted by the identity (sorted on the first call; safe
+// for concurrent use) (duplicates: expected rows first,
 // then results rows, each in file order). Not for BalanceMismatch: see Balances.
 func (r *Report) Entries(c Category) iter.Seq[Entry] {
 	return func(yield func(Entry) bool) {
 		if c < 0 || c >= BalanceMismatch {
 			return
 		}
-		for _, x := range r.refs[c] {
+		for _, x := range r.sortedRefs(c) {
 			if c == Duplicate {
 				for _, e := range r.duplicateEntries(x) {
 					if !yield(e) {

@@ -55,6 +55,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"svbatch/batch"
 	"svbatch/client"
@@ -195,8 +196,10 @@ type Total struct {
 
 // statuses are interned: a row keeps a uint8 code, not a string.
 type statusTable struct {
-	names []string
-	codes map[string]uint8
+	names    []string
+	codes    map[string]uint8
+	last     string
+	lastCode uint8
 }
 
 func newStatusTable() *statusTable {
@@ -206,7 +209,11 @@ func newStatusTable() *statusTable {
 }
 
 func (t *statusTable) code(s string) uint8 {
+	if s == t.last && len(t.names) > 0 {
+		return t.lastCode
+	}
 	if c, ok := t.codes[s]; ok {
+		t.last, t.lastCode = s, c
 		return c
 	}
 	if len(t.names) >= 255 {
@@ -262,6 +269,37 @@ const sep = "\x1f"
 // new_outer_order_id).
 func packKey(brand string, op client.OperateType, outer, newOuter string) string {
 	return brand + sep + strconv.Itoa(int(op)) + sep + outer + sep + newOuter
+}
+
+// appendKey appends the packed key (as packKey) to b.
+func appendKey(b []byte, brand string, op client.OperateType, outer, newOuter string) []byte {
+	b = append(b, brand...)
+	b = append(b, sep...)
+	b = strconv.AppendInt(b, int64(op), 10)
+	b = append(b, sep...)
+	b = append(b, outer...)
+	b = append(b, sep...)
+	return append(b, newOuter...)
+}
+
+// packedEquals reports whether packed == packCust(c), without building the packed string.
+func packedEquals(packed string, c Customer) bool {
+	if c == (Customer{}) {
+		return packed == ""
+	}
+	for i, f := range [4]string{c.CustomerID, c.Mobile, c.OuterType, c.OuterID} {
+		if !strings.HasPrefix(packed, f) {
+			return false
+		}
+		packed = packed[len(f):]
+		if i < 3 {
+			if !strings.HasPrefix(packed, sep) {
+				return false
+			}
+			packed = packed[len(sep):]
+		}
+	}
+	return packed == ""
 }
 
 // Identity is the key rows are matched on.
@@ -363,7 +401,8 @@ type Report struct {
 	// the second and later rows of a duplicated identity, by the first row's ref
 	extraExp map[int32][]expRow
 	extraRes map[ref][]resRow
-	refs     [numCategories][]ref // entries of each category, sorted by identity
+	refs     [numCategories][]ref // entries of each category; sorted by identity on first use
+	sortOnce [numCategories]sync.Once
 	balances []BalanceEntry
 }
 
@@ -408,14 +447,57 @@ var expectedStatusAliases = map[string]bool{"expected_status": true, "预期状�
 // columnIndex maps canonical column names to cell positions.
 type columnIndex map[string]int
 
-func (ci columnIndex) get(cells []string, name string, consts map[string]string) string {
-	if i, ok := ci[name]; ok {
+// Column ids of the fields reconcile reads.
+const (
+	cBrand = iota
+	cOp
+	cOuter
+	cNewOuter
+	cAmount
+	cCustID
+	cMobile
+	cOuterType
+	cOuterID
+	cStatus // expected_status in the ledger, status in the results
+	cRow
+	cBiz
+	cResult
+	nCols
+)
+
+var colNames = [nCols]string{"brand_id", "operate_type", "outer_order_id", "new_outer_order_id", "change_value",
+	"customer_id", "mobile", "outer_type", "outer_id", "status", "row", "biz_success", "result"}
+
+// colPos is a header resolved once: per column id, its cell position (-1: absent) or constant.
+type colPos struct {
+	pos    [nCols]int
+	consts [nCols]string
+}
+
+func (ci columnIndex) resolve(statusName string, consts map[string]string) colPos {
+	var c colPos
+	for id, name := range colNames {
+		if id == cStatus {
+			name = statusName
+		}
+		c.pos[id] = -1
+		if i, ok := ci[name]; ok {
+			c.pos[id] = i
+		} else {
+			c.consts[id] = strings.TrimSpace(consts[name])
+		}
+	}
+	return c
+}
+
+func (c *colPos) get(cells []string, id int) string {
+	if i := c.pos[id]; i >= 0 {
 		if i < len(cells) {
 			return strings.TrimSpace(cells[i])
 		}
 		return ""
 	}
-	return strings.TrimSpace(consts[name])
+	return c.consts[id]
 }
 
 func mapHeader(file string, header []string, hf HeaderFunc, extra func(string) (string, bool), p *problems) columnIndex {
@@ -514,6 +596,7 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 	if p.err.Total > 0 {
 		return nil
 	}
+	cp := ci.resolve("expected_status", opt.Constants)
 	for {
 		line, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -526,31 +609,31 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 			continue
 		}
 		r.ExpectedRows++
-		get := func(name string) string { return ci.get(cells, name, opt.Constants) }
+		get := func(id int) string { return cp.get(cells, id) }
 		bad := false
-		brand, outer, newOuter := get("brand_id"), get("outer_order_id"), get("new_outer_order_id")
+		brand, outer, newOuter := get(cBrand), get(cOuter), get(cNewOuter)
 		for _, f := range []struct{ c, v string }{{"brand_id", brand}, {"outer_order_id", outer}} {
 			if f.v == "" {
 				p.add(RowError{File: file, Line: line, Column: f.c, Msg: "required"})
 				bad = true
 			}
 		}
-		op, err := client.ParseOperateType(get("operate_type"))
+		op, err := parseOp(get(cOp))
 		if err != nil {
-			p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get("operate_type"), Msg: err.Error()})
+			p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get(cOp), Msg: err.Error()})
 			bad = true
 		} else if op == client.Refund && newOuter == "" {
 			p.add(RowError{File: file, Line: line, Column: "new_outer_order_id", Msg: "required for a refund (operate_type 4)"})
 			bad = true
 		}
-		amt, msg := batch.ParseAmount(get("change_value"), opt.AmountUnit == Yuan)
+		amt, msg := batch.ParseAmount(get(cAmount), opt.AmountUnit == Yuan)
 		if msg != "" {
-			p.add(RowError{File: file, Line: line, Column: "change_value", Value: get("change_value"), Msg: msg})
+			p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: msg})
 			bad = true
 		}
-		st, ok := parseExpectedStatus(get("expected_status"))
+		st, ok := parseExpectedStatus(get(cStatus))
 		if !ok {
-			p.add(RowError{File: file, Line: line, Column: "expected_status", Value: get("expected_status"), Msg: "want succeeded or failed (or unknown, skipped, invalid, conflict)"})
+			p.add(RowError{File: file, Line: line, Column: "expected_status", Value: get(cStatus), Msg: "want succeeded or failed (or unknown, skipped, invalid, conflict)"})
 			bad = true
 		}
 		if bad {
@@ -558,7 +641,7 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		}
 		row := expRow{
 			key:    packKey(brand, op, outer, newOuter),
-			cust:   packCust(Customer{get("customer_id"), get("mobile"), get("outer_type"), get("outer_id")}),
+			cust:   packCust(Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}),
 			amount: amt,
 			line:   clampLine(line),
 			status: r.statuses.code(string(st)),
@@ -576,6 +659,14 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		}
 		r.index[row.key] = r.exp.add(row)
 	}
+}
+
+// parseOp is client.ParseOperateType with a fast path for the digits a results file holds.
+func parseOp(s string) (client.OperateType, error) {
+	if len(s) == 1 && s[0] >= '1' && s[0] <= '4' {
+		return client.OperateType(s[0] - '0'), nil
+	}
+	return client.ParseOperateType(s)
 }
 
 func clampLine(n int) int32 {
@@ -616,6 +707,8 @@ func (r *Report) readResults(src Source, p *problems) error {
 	if p.err.Total > 0 {
 		return nil
 	}
+	cp := ci.resolve("status", nil)
+	var keyBuf []byte
 	for {
 		line, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -628,19 +721,19 @@ func (r *Report) readResults(src Source, p *problems) error {
 			continue
 		}
 		r.ResultsRows++
-		get := func(name string) string { return unneutralise(ci.get(cells, name, nil)) }
-		status := strings.ToLower(get("status"))
+		get := func(id int) string { return unneutralise(cp.get(cells, id)) }
+		status := strings.ToLower(get(cStatus))
 		moved := status == string(record.Succeeded) ||
-			(status == string(record.AlreadyDone) && !isFalse(get("biz_success")) && !isFalse(get("result")))
+			(status == string(record.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
 		// A row that moved no money may carry what validation rejected; only a moved row must parse.
-		op, opErr := client.ParseOperateType(get("operate_type"))
-		amt, amtErr := ParseAmount(get("change_value"), Fen, false)
+		op, opErr := parseOp(get(cOp))
+		amt, amtErr := ParseAmount(get(cAmount), Fen, false)
 		if moved {
 			if opErr != nil {
-				p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get("operate_type"), Msg: opErr.Error()})
+				p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get(cOp), Msg: opErr.Error()})
 			}
 			if amtErr != nil {
-				p.add(RowError{File: file, Line: line, Column: "change_value", Value: get("change_value"), Msg: amtErr.Error()})
+				p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: amtErr.Error()})
 			}
 			if opErr != nil || amtErr != nil {
 				continue
@@ -653,21 +746,24 @@ func (r *Report) readResults(src Source, p *problems) error {
 			status = "(empty)"
 		}
 		rowNo := line
-		if n, err := strconv.Atoi(get("row")); err == nil && n > 0 {
+		if n, err := strconv.Atoi(get(cRow)); err == nil && n > 0 {
 			rowNo = n
 		}
+		cust := Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}
 		res := resRow{
-			cust:   packCust(Customer{get("customer_id"), get("mobile"), get("outer_type"), get("outer_id")}),
 			amount: amt,
 			line:   clampLine(rowNo),
 			status: r.statuses.code(status),
 			moved:  moved,
 		}
-		key := packKey(get("brand_id"), op, get("outer_order_id"), get("new_outer_order_id"))
-		if i, ok := r.index[key]; ok {
+		// The key is built in a reused buffer: looking it up allocates nothing.
+		keyBuf = appendKey(keyBuf[:0], get(cBrand), op, get(cOuter), get(cNewOuter))
+		if i, ok := r.index[string(keyBuf)]; ok {
 			e := r.exp.at(i)
-			if res.cust == e.cust {
-				res.cust, res.sameCust = "", true
+			if packedEquals(e.cust, cust) {
+				res.sameCust = true
+			} else {
+				res.cust = packCust(cust)
 			}
 			e.nres = satInc(e.nres)
 			if e.nres == 1 {
@@ -677,12 +773,14 @@ func (r *Report) readResults(src Source, p *problems) error {
 			}
 			continue
 		}
-		if i, ok := r.unexIdx[key]; ok {
+		res.cust = packCust(cust)
+		if i, ok := r.unexIdx[string(keyBuf)]; ok {
 			u := r.unex.at(i)
 			u.n = satInc(u.n)
 			r.extraRes[unexRef(i)] = append(r.extraRes[unexRef(i)], res)
 			continue
 		}
+		key := string(keyBuf)
 		r.unexIdx[key] = r.unex.add(unexRow{key: key, n: 1, res: res})
 	}
 }
@@ -771,7 +869,7 @@ func (r *Report) classify() {
 				c = StatusMismatch
 			case e.status != succeeded:
 				c = Matched
-			case custDiffers(unpackCust(e.cust), unpackCust(e.resCust(&e.res))):
+			case !e.res.sameCust && e.cust != "" && custDiffers(unpackCust(e.cust), unpackCust(e.res.cust)):
 				c = CustomerMismatch
 			case abs(e.res.amount-e.amount) > r.Tolerance:
 				c = AmountMismatch
@@ -813,11 +911,18 @@ func (r *Report) classify() {
 	for c := Matched; c < BalanceMismatch; c++ {
 		t := &r.totals[c]
 		t.Difference = t.Actual - t.Expected
-		refs := r.refs[c]
-		slices.SortFunc(refs, func(a, b ref) int { return cmp.Compare(r.keyOf(a), r.keyOf(b)) })
 	}
 	r.Explained = r.DifferenceSum() == r.NetDifference() &&
 		coveredExp == r.ExpectedRows && coveredRes == r.ResultsRows
+}
+
+// sortedRefs returns a category's entries sorted by the identity. The sort is done once, when the
+// entries are first asked for: the summary alone never pays for it.
+func (r *Report) sortedRefs(c Category) []ref {
+	r.sortOnce[c].Do(func() {
+		slices.SortFunc(r.refs[c], func(a, b ref) int { return cmp.Compare(r.keyOf(a), r.keyOf(b)) })
+	})
+	return r.refs[c]
 }
 
 func (r *Report) keyOf(x ref) string {

@@ -284,7 +284,7 @@ func TestParseAmount(t *testing.T) {
 	}{
 		{"100", Fen, false, 100, true},
 		{"100.00", Fen, false, 0, false}, // fen has no decimals, as validate says
-		{"1.5", Fen, false, 0, false},     // never rounded
+		{"1.5", Fen, false, 0, false},    // never rounded
 		{"1,000", Fen, false, 0, false},
 		{"1E+3", Fen, false, 0, false},
 		{"-5", Fen, false, 0, false},
@@ -348,4 +348,17 @@ func formatFen(v int64, u Unit) string {
 		s = "-" + s
 	}
 	return s
+}
+
+func TestPackedEquals(t *testing.T) {
+	t.Parallel()
+	cs := []Customer{{}, {CustomerID: "C1"}, {CustomerID: "C12"}, {Mobile: "138"}, {CustomerID: "C1", Mobile: "138"},
+		{OuterType: "wechat", OuterID: "o1"}, {OuterType: "wechat", OuterID: "o12"}, {OuterID: "o1"}}
+	for _, a := range cs {
+		for _, b := range cs {
+			if got, want := packedEquals(packCust(a), b), packCust(a) == packCust(b); got != want {
+				t.Errorf("packedEquals(%q, %+v) = %v; want %v", packCust(a), b, got, want)
+			}
+		}
+	}
 }
