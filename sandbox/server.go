@@ -100,7 +100,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	s.handler = mux
 	s.fresh = map[net.Conn]struct{}{}
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ConnState: s.connState}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ConnState: s.connState}
 	return s, nil
 }
 
