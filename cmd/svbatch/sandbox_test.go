@@ -18,27 +18,27 @@ import (
 	"svbatch/sandbox"
 )
 
-// syncBuffer is a goroutine-safe bytes.Buffer for a command's stderr.
-type syncBuffer struct {
+// sandboxSyncBuffer is a goroutine-safe bytes.Buffer for a command's stderr.
+type sandboxSyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *sandboxSyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *sandboxSyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
 }
 
-func envOf(m map[string]string) env { return func(k string) string { return m[k] } }
+func sandboxEnv(m map[string]string) env { return func(k string) string { return m[k] } }
 
-var listenRE = regexp.MustCompile(`^sandbox listening on (http://127\.0\.0\.1:\d+/router/rest) \(app key (\S+)\)$`)
+var sandboxListenRE = regexp.MustCompile(`^sandbox listening on (http://127\.0\.0\.1:\d+/router/rest) \(app key (\S+)\)$`)
 
 // startSandboxCmd runs `svbatch sandbox args…` until the test ends; it returns the gateway URL and
 // app key parsed from the first stdout line, and a stop function that returns run's error.
@@ -46,16 +46,16 @@ func startSandboxCmd(t *testing.T, environ map[string]string, args ...string) (u
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	stderr := &syncBuffer{}
+	stderr := &sandboxSyncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		err := run(ctx, append([]string{"sandbox"}, args...), strings.NewReader(""), pw, stderr, envOf(environ))
+		err := run(ctx, append([]string{"sandbox"}, args...), strings.NewReader(""), pw, stderr, sandboxEnv(environ))
 		pw.Close()
 		done <- err
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	go io.Copy(io.Discard, pr)
-	m := listenRE.FindStringSubmatch(strings.TrimSpace(line))
+	m := sandboxListenRE.FindStringSubmatch(strings.TrimSpace(line))
 	if m == nil {
 		cancel()
 		t.Fatalf("first line %q (%v), stderr %q: want the listening line", line, err, stderr.String())
@@ -100,7 +100,7 @@ func TestSandboxCommand(t *testing.T) {
 
 	// the ledger file outlives the server: export it
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"sandbox", "export", "--db", db, "balances"}, nil, &out, io.Discard, envOf(nil)); err != nil {
+	if err := run(context.Background(), []string{"sandbox", "export", "--db", db, "balances"}, nil, &out, io.Discard, sandboxEnv(nil)); err != nil {
 		t.Fatalf("export: %v", err)
 	}
 	want := "brand_id,customer_id,mobile,outer_type,outer_id,available,frozen\nB1,C1,,,,1234,0\n"
@@ -108,7 +108,7 @@ func TestSandboxCommand(t *testing.T) {
 		t.Errorf("export balances: got %q; want %q", out.String(), want)
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"sandbox", "export", "--db", db, "operations"}, nil, &out, io.Discard, envOf(nil)); err != nil || !strings.Contains(out.String(), ",cmd-1,B1,S1,1,o1,,1234,C1,") {
+	if err := run(context.Background(), []string{"sandbox", "export", "--db", db, "operations"}, nil, &out, io.Discard, sandboxEnv(nil)); err != nil || !strings.Contains(out.String(), ",cmd-1,B1,S1,1,o1,,1234,C1,") {
 		t.Errorf("export operations: got %q, %v", out.String(), err)
 	}
 
@@ -123,7 +123,7 @@ func TestSandboxCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	run(context.Background(), []string{"sandbox", "export", "--db", db, "balances"}, nil, &out, io.Discard, envOf(nil))
+	run(context.Background(), []string{"sandbox", "export", "--db", db, "balances"}, nil, &out, io.Discard, sandboxEnv(nil))
 	if out.String() != want {
 		t.Errorf("after replay: got %q; want %q", out.String(), want)
 	}
@@ -199,7 +199,7 @@ func TestSandboxCommandUsage(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), append([]string{"sandbox"}, tc.args...), nil, &stdout, &stderr, envOf(tc.environ))
+			err := run(context.Background(), append([]string{"sandbox"}, tc.args...), nil, &stdout, &stderr, sandboxEnv(tc.environ))
 			var msg bytes.Buffer
 			if code := exitCode(err, &msg); code != exitUsage || !strings.Contains(msg.String(), tc.wantMsg) {
 				t.Errorf("got exit %d %q; want %d mentioning %q", code, msg.String(), exitUsage, tc.wantMsg)
