@@ -43,6 +43,3 @@ func isPlainNumber(s string) bool {
 	}
 	return !strings.HasSuffix(s, ".") || len(s) > 1
 }
-
-// Yuan formats an amount in fen as yuan with two decimals ("-12.05"), with integer arithmetic.
-func Yuan(fen int64) string { return resYuan(fen) }

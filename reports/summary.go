@@ -105,9 +105,9 @@ func resKnownStatus(st record.Status) bool {
 	return false
 }
 
-// resYuan formats an amount in fen as yuan text with two decimals ("123.45", "-0.05"), using integer
+// Yuan formats an amount in fen as yuan text with two decimals ("123.45", "-0.05"), using integer
 // arithmetic only.
-func resYuan(fen int64) string {
+func Yuan(fen int64) string {
 	neg := fen < 0
 	u := uint64(fen)
 	if neg {
@@ -183,7 +183,7 @@ func (w *Results) resWriteSummary() error {
 		case c.ovf:
 			return "overflow"
 		case k == kYuan:
-			return resYuan(c.v)
+			return Yuan(c.v)
 		}
 		return c.v
 	}

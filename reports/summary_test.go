@@ -28,8 +28,8 @@ func TestResYuan(t *testing.T) {
 		{math.MinInt64, "-92233720368547758.08"},
 	}
 	for _, tc := range tests {
-		if got := resYuan(tc.fen); got != tc.want {
-			t.Errorf("resYuan(%d) = %q; want %q", tc.fen, got, tc.want)
+		if got := Yuan(tc.fen); got != tc.want {
+			t.Errorf("Yuan(%d) = %q; want %q", tc.fen, got, tc.want)
 		}
 	}
 }
@@ -95,8 +95,8 @@ func TestResultsSummary(t *testing.T) {
 			n, f := count[key{st, op}], fen[key{st, op}]
 			lineN += n
 			lineF += f
-			if cr[op] != strconv.FormatInt(n, 10) || fr[op] != strconv.FormatInt(f, 10) || yr[op] != resYuan(f) {
-				t.Errorf("%s op %d: count %s fen %s yuan %s; want %d, %d, %s", st, op, cr[op], fr[op], yr[op], n, f, resYuan(f))
+			if cr[op] != strconv.FormatInt(n, 10) || fr[op] != strconv.FormatInt(f, 10) || yr[op] != Yuan(f) {
+				t.Errorf("%s op %d: count %s fen %s yuan %s; want %d, %d, %s", st, op, cr[op], fr[op], yr[op], n, f, Yuan(f))
 			}
 		}
 		if cr[6] != strconv.FormatInt(lineN, 10) || fr[6] != strconv.FormatInt(lineF, 10) {
@@ -109,8 +109,8 @@ func TestResultsSummary(t *testing.T) {
 	if got := find("Amounts in fen by status × operation", "total")[6]; got != strconv.FormatInt(totalFen, 10) {
 		t.Errorf("grand total fen = %s; want %d", got, totalFen)
 	}
-	if got := find("Amounts in yuan by status × operation", "total")[6]; got != resYuan(totalFen) {
-		t.Errorf("grand total yuan = %s; want %s", got, resYuan(totalFen))
+	if got := find("Amounts in yuan by status × operation", "total")[6]; got != Yuan(totalFen) {
+		t.Errorf("grand total yuan = %s; want %s", got, Yuan(totalFen))
 	}
 	// Amounts are numeric cells, yuan text.
 	for _, row := range []int{5} {
