@@ -78,6 +78,20 @@ func exitCode(err error, stderr io.Writer) int {
 
 // run is the whole program minus the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) error {
+	root := newRoot(&cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv})
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		var ee *exitError
+		if !errors.As(err, &ee) && isCobraUsageError(err) {
+			return usageErr("%v (see 'svbatch --help')", err)
+		}
+	}
+	return err
+}
+
+// newRoot builds the command tree.
+func newRoot(io *cmdIO) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "svbatch",
 		Short: "Move money on stored-value accounts in bulk, safely",
@@ -91,14 +105,12 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(io.stdin)
+	root.SetOut(io.stdout)
+	root.SetErr(io.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErr("%v (see 'svbatch %s --help')", err, c.Name())
 	})
-	io := &cmdIO{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root.AddCommand(
 		newCallCmd(io),
 		newSandboxCmd(io),
@@ -108,14 +120,7 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		newReconcileCmd(io),
 		newDemoCmd(io),
 	)
-	err := root.ExecuteContext(ctx)
-	if err != nil {
-		var ee *exitError
-		if !errors.As(err, &ee) && isCobraUsageError(err) {
-			return usageErr("%v (see 'svbatch --help')", err)
-		}
-	}
-	return err
+	return root
 }
 
 // cmdIO is what every command needs from the process.
