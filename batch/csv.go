@@ -26,7 +26,9 @@ const (
 	EncXLSX    = "xlsx"
 )
 
-// csvTable is a Table over a CSV file, decoded to UTF-8 as it streams.
+// csvTable is a Table over a CSV file, decoded to UTF-8 as it streams. After the header, a
+// goroutine parses ahead in small batches, so that parsing and the caller's validation use two
+// cores; at most csvAhead batches wait, so memory stays bounded.
 type csvTable struct {
 	f        io.Closer
 	r        *csv.Reader
@@ -34,7 +36,26 @@ type csvTable struct {
 	header   []string
 	row      int // the Excel row number of the last record read
 	nextPhys int // the physical line after the last record read
+
+	batches chan csvBatch
+	done    chan struct{}
+	stopped chan struct{}
+	cur     csvBatch
+	pos     int
+	closed  bool
 }
+
+// csvBatch is a run of parsed non-empty records; err ends the stream (io.EOF at the end).
+type csvBatch struct {
+	lines []int
+	recs  [][]string
+	err   error
+}
+
+const (
+	csvBatchRows = 256
+	csvAhead     = 4
+)
 
 // normEncoding maps the --encoding values (and a few common aliases) to ours; "" means auto.
 func normEncoding(s string) (string, error) {
@@ -129,7 +150,39 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 			break
 		}
 	}
+	t.batches = make(chan csvBatch, csvAhead)
+	t.done = make(chan struct{})
+	t.stopped = make(chan struct{})
+	go t.parseAhead()
 	return t, nil
+}
+
+// parseAhead reads the records after the header into batches until the end, an error, or Close.
+func (t *csvTable) parseAhead() {
+	defer close(t.stopped)
+	for {
+		b := csvBatch{lines: make([]int, 0, csvBatchRows), recs: make([][]string, 0, csvBatchRows)}
+		for len(b.recs) < csvBatchRows {
+			line, cells, err := t.read()
+			if err != nil {
+				b.err = err
+				break
+			}
+			if emptyRow(cells) {
+				continue
+			}
+			b.lines = append(b.lines, line)
+			b.recs = append(b.recs, cells)
+		}
+		select {
+		case t.batches <- b:
+		case <-t.done:
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
 }
 
 // detectEncoding picks UTF-8 when the prefix is valid UTF-8, else GBK or GB18030 when it decodes
@@ -219,17 +272,31 @@ func (t *csvTable) read() (int, []string, error) {
 func (t *csvTable) Header() []string { return t.header }
 
 func (t *csvTable) Next() (int, []string, error) {
-	for {
-		line, cells, err := t.read()
-		if err != nil {
-			return 0, nil, err
+	for t.pos >= len(t.cur.recs) {
+		if t.cur.err != nil || t.closed {
+			if t.cur.err == nil {
+				return 0, nil, io.EOF
+			}
+			return 0, nil, t.cur.err
 		}
-		if !emptyRow(cells) {
-			return line, cells, nil
-		}
+		t.cur, t.pos = <-t.batches, 0
 	}
+	i := t.pos
+	t.pos++
+	return t.cur.lines[i], t.cur.recs[i], nil
 }
 
 func (t *csvTable) Encoding() string { return t.enc }
 
-func (t *csvTable) Close() error { return t.f.Close() }
+// Close stops the parsing goroutine and closes the file.
+func (t *csvTable) Close() error {
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	if t.done != nil {
+		close(t.done)
+		<-t.stopped
+	}
+	return t.f.Close()
+}

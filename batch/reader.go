@@ -116,10 +116,19 @@ type Reader struct {
 	extraHdr []string
 	seen     *seenTable
 	seed     maphash.Seed
+	ids      idHasher // used by validate only (the read-ahead goroutine)
 
 	// onDup, when set, gets the problem to report on the first row of a duplicate pair (Validate
 	// names both rows), and whether that row had been counted valid.
 	onDup func(firstValid bool, back Problem)
+
+	// Reading ahead (see Next).
+	ahead   chan rowBatch
+	stop    chan struct{}
+	stopped chan struct{}
+	cur     rowBatch
+	pos     int
+	closed  bool
 }
 
 // required columns (a column or a constant must provide them).
@@ -243,20 +252,99 @@ func (r *Reader) ExtraHeader() []string { return r.extraHdr }
 // Encoding says how the file was read: "utf-8", "utf-8-bom", "gbk", "gb18030" or "xlsx".
 func (r *Reader) Encoding() string { return r.t.Encoding() }
 
-// Close closes the file.
-func (r *Reader) Close() error { return r.t.Close() }
+// Close stops reading ahead and closes the file.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	if r.ahead != nil {
+		close(r.stop)
+		<-r.stopped
+	}
+	return r.t.Close()
+}
 
 // Next reads the next non-empty row and validates it. It returns io.EOF at the end. A non-empty
 // []Problem means the row is invalid (Row.Line and Row.Raw are still set); a duplicate of an
 // earlier row's identity is a problem of the later row. Other errors mean the file cannot be read
 // further.
+//
+// Rows are read and checked a few batches ahead on a goroutine (so reading and checking use two
+// cores); the duplicate check runs here, in file order. Close stops the goroutine.
 func (r *Reader) Next() (Row, []Problem, error) {
+	if r.ahead == nil {
+		r.startAhead()
+	}
+	for r.pos >= len(r.cur.rows) {
+		if r.cur.err != nil {
+			return Row{}, nil, r.cur.err
+		}
+		if r.closed {
+			return Row{}, nil, io.EOF
+		}
+		r.cur, r.pos = <-r.ahead, 0
+	}
+	c := &r.cur.rows[r.pos]
+	r.pos++
+	problems := r.dedup(&c.row, c.ck, c.problems)
+	return c.row, problems, nil
+}
+
+// checkedRow is a row read and checked ahead.
+type checkedRow struct {
+	row      Row
+	problems []Problem
+	ck       checked
+}
+
+// rowBatch is a run of rows checked ahead; err ends the stream (io.EOF at the end).
+type rowBatch struct {
+	rows []checkedRow
+	err  error
+}
+
+const (
+	aheadRows    = 128
+	aheadBatches = 4
+)
+
+func (r *Reader) startAhead() {
+	r.ahead = make(chan rowBatch, aheadBatches)
+	r.stop = make(chan struct{})
+	r.stopped = make(chan struct{})
+	go func() {
+		defer close(r.stopped)
+		for {
+			b := rowBatch{rows: make([]checkedRow, 0, aheadRows)}
+			for len(b.rows) < aheadRows {
+				row, problems, ck, err := r.readChecked()
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.rows = append(b.rows, checkedRow{row, problems, ck})
+			}
+			select {
+			case r.ahead <- b:
+			case <-r.stop:
+				return
+			}
+			if b.err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// readChecked reads the next row from the table and runs the stateless checks.
+func (r *Reader) readChecked() (Row, []Problem, checked, error) {
 	line, cells, err := r.t.Next()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return Row{}, nil, io.EOF
+			return Row{}, nil, checked{}, io.EOF
 		}
-		return Row{}, nil, fmt.Errorf("%s: %w", r.path, err)
+		return Row{}, nil, checked{}, fmt.Errorf("%s: %w", r.path, err)
 	}
 	var notes []cellNote
 	if r.nt != nil {
@@ -285,8 +373,8 @@ func (r *Reader) Next() (Row, []Problem, error) {
 			row.Extra[i] = raw[j]
 		}
 	}
-	problems = r.validate(&row, notes, problems)
-	return row, problems, nil
+	problems, ck := r.validate(&row, notes, problems)
+	return row, problems, ck, nil
 }
 
 // columnLetter is the spreadsheet letter of a 0-based column (27 → "AB").
@@ -299,7 +387,10 @@ func columnLetter(i int) string {
 }
 
 // validate fills row.Req and row.AccountKey, appending every problem of the row.
-func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Problem {
+// validate runs the checks of one row that need no other row: it fills row.Req and
+// row.AccountKey and appends every problem. It must not touch mutable Reader state: it runs on
+// the read-ahead goroutine.
+func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Problem, checked) {
 	var v [nFields]string
 	bad := func(f int, value, msg string) {
 		problems = append(problems, Problem{Row: row.Line, Column: r.name[f], Value: value, Message: msg, Col: r.col[f]})
@@ -416,14 +507,34 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Prob
 		broken[fNewOuterOrder] = true
 	}
 
-	identityOK := !broken[fBrand] && !broken[fOperateType] && !broken[fOuterOrder] && !broken[fNewOuterOrder] && req.OperateType != 0
-	if identityOK {
-		derived := client.RequestIDv1(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
-		req.RequestID = derived
-		key, _ := strconv.ParseUint(derived[4:20], 16, 64)
-		first, firstValid, dup := r.seen.seen(key, row.Line, len(problems) == 0)
+	ck := checked{}
+	if !broken[fBrand] && !broken[fOperateType] && !broken[fOuterOrder] && !broken[fNewOuterOrder] && req.OperateType != 0 {
+		req.RequestID, ck.identityKey = r.ids.id(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+		ck.identity = true
+	}
+	if s := v[fRequestID]; s != "" && !broken[fRequestID] {
+		req.RequestID = s
+		ck.explicit, ck.explicitKey = true, maphash.String(r.seed, s)
+	}
+	if account != "" && req.BrandID != "" {
+		row.AccountKey = req.BrandID + "|" + accountKind + ":" + account
+	}
+	return problems, ck
+}
+
+// checked is what the stateless checks of a row leave for the duplicate check.
+type checked struct {
+	identity, explicit       bool
+	identityKey, explicitKey uint64
+}
+
+// dedup checks the row's identity and explicit request_id against the rows before it.
+func (r *Reader) dedup(row *Row, ck checked, problems []Problem) []Problem {
+	valid := len(problems) == 0
+	if ck.identity {
+		first, firstValid, dup := r.seen.seen(ck.identityKey, row.Line, valid)
 		if dup {
-			p := Problem{Row: row.Line, Column: r.name[fOuterOrder], Value: req.OuterOrderID, Col: r.col[fOuterOrder],
+			p := Problem{Row: row.Line, Column: r.name[fOuterOrder], Value: row.Req.OuterOrderID, Col: r.col[fOuterOrder],
 				Message: fmt.Sprintf("duplicate of row %d: same brand_id, operate_type, outer_order_id and new_outer_order_id (each operation must appear once)", first)}
 			problems = append(problems, p)
 			if r.onDup != nil {
@@ -433,10 +544,9 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Prob
 			}
 		}
 	}
-	if s := v[fRequestID]; s != "" && !broken[fRequestID] {
-		req.RequestID = s
-		key := maphash.String(r.seed, s)
-		first, firstValid, dup := r.seen.seen(key, row.Line, len(problems) == 0)
+	if ck.explicit {
+		s := row.Req.RequestID
+		first, firstValid, dup := r.seen.seen(ck.explicitKey, row.Line, len(problems) == 0)
 		if dup {
 			p := Problem{Row: row.Line, Column: r.name[fRequestID], Value: s, Col: r.col[fRequestID],
 				Message: fmt.Sprintf("request_id already used in row %d: each row needs its own", first)}
@@ -446,10 +556,10 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Prob
 				p.Message = fmt.Sprintf("request_id used again in row %d: each row needs its own", row.Line)
 				r.onDup(firstValid, p)
 			}
+			if valid && ck.identity {
+				r.seen.unmark(ck.identityKey) // this row is invalid after all
+			}
 		}
-	}
-	if account != "" && req.BrandID != "" {
-		row.AccountKey = req.BrandID + "|" + accountKind + ":" + account
 	}
 	return problems
 }
@@ -458,24 +568,53 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) []Prob
 func exactField(f int) bool { return f != fReason && f != fOperateType && f != fOuterType }
 
 // textProblem checks what every field must satisfy: valid UTF-8, no control characters, the
-// length limit, and (ids, mobile, amount) no scientific notation.
+// length limit, and (ids, mobile) no scientific notation. Plain ASCII takes a fast path.
 func textProblem(f int, s string) string {
+	hasE := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return textProblemSlow(f, s)
+		}
+		if c < 0x20 || c == 0x7f {
+			return msgControl
+		}
+		if c == 'e' || c == 'E' {
+			hasE = true
+		}
+	}
+	// ASCII: bytes are characters.
+	if limit := fieldLimit(f); limit > 0 && len(s) > limit {
+		return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", len(s), limit)
+	}
+	if hasE && exactField(f) && f != fChangeValue && looksScientific(s) {
+		return noteRounded.message()
+	}
+	return ""
+}
+
+const msgControl = "contains a control character (line break, tab or similar): remove it"
+
+func fieldLimit(f int) int {
+	switch f {
+	case fReason:
+		return MaxReasonLen
+	case fOperateType, fOuterType, fChangeValue:
+		return 0
+	}
+	return MaxIDLen
+}
+
+func textProblemSlow(f int, s string) string {
 	if !utf8.ValidString(s) {
 		return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
 	}
 	for _, c := range s {
 		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
-			return "contains a control character (line break, tab or similar): remove it"
+			return msgControl
 		}
 	}
-	limit := MaxIDLen
-	switch f {
-	case fReason:
-		limit = MaxReasonLen
-	case fOperateType, fOuterType, fChangeValue:
-		limit = 0
-	}
-	if limit > 0 {
+	if limit := fieldLimit(f); limit > 0 {
 		if n := utf8.RuneCountInString(s); n > limit {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
@@ -530,6 +669,14 @@ func normOuterType(s string) (string, bool) {
 // says what is wrong ("" when fine).
 func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 	s = strings.TrimSpace(s)
+	if len(s) > 0 && len(s) <= 16 && s[0] != '0' && allDigits(s) {
+		// The common case: a plain integer that cannot overflow, even in yuan.
+		n, _ := strconv.ParseInt(s, 10, 64)
+		if yuan {
+			n *= 100
+		}
+		return n, ""
+	}
 	unitHint := "in fen (an integer: 1000 = 10.00 yuan)"
 	if yuan {
 		unitHint = "in yuan with at most 2 decimal places"
