@@ -43,6 +43,17 @@ type csvTable struct {
 	cur     csvBatch
 	pos     int
 	closed  bool
+
+	size      int64 // the file's size, 0 if unknown
+	lineBytes int   // average bytes a line in the sniffed prefix
+}
+
+// rowHint estimates the number of rows from the file size and the prefix's average line length.
+func (t *csvTable) rowHint() int {
+	if t.size <= 0 || t.lineBytes <= 0 {
+		return 0
+	}
+	return int(t.size / int64(t.lineBytes))
 }
 
 // csvBatch is a run of parsed non-empty records; err ends the stream (io.EOF at the end).
@@ -81,7 +92,14 @@ func openCSV(path string, opt TableOptions) (Table, error) {
 	if err != nil {
 		return nil, fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
 	}
-	return newCSVTable(path, f, want, opt.Delimiter)
+	t, err := newCSVTable(path, f, want, opt.Delimiter)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err == nil {
+		t.(*csvTable).size = st.Size()
+	}
+	return t, nil
 }
 
 // newCSVTable reads CSV text from f (closed by Close, or on error): encoding want ("" = detect),
@@ -136,6 +154,9 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
 	t := &csvTable{f: f, r: r, enc: enc, nextPhys: 1}
+	if lines := bytes.Count(prefix, []byte{'\n'}); lines > 0 {
+		t.lineBytes = max(1, len(prefix)/lines)
+	}
 	for {
 		line, cells, err := t.read()
 		if errors.Is(err, io.EOF) {

@@ -159,9 +159,17 @@ func Open(path string, opt Options) (*Reader, error) {
 	return newReader(path, t, opt, yuan, m)
 }
 
+// rowHint is the table's guess of its row count (0: no idea).
+func rowHint(t Table) int {
+	if h, ok := t.(interface{ rowHint() int }); ok {
+		return h.rowHint()
+	}
+	return 0
+}
+
 // newReader maps t's header; on error t is closed.
 func newReader(path string, t Table, opt Options, yuan bool, m *Mapping) (*Reader, error) {
-	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(), seed: maphash.MakeSeed()}
+	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(rowHint(t)), seed: maphash.MakeSeed()}
 	r.nt, _ = t.(noteTable)
 	if err := r.mapHeader(m); err != nil {
 		t.Close()

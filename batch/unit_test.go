@@ -207,7 +207,7 @@ func TestParseMapping(t *testing.T) {
 
 func TestSeenTable(t *testing.T) {
 	t.Parallel()
-	s := newSeenTable()
+	s := newSeenTable(0)
 	k := func(i int) uint64 { return uint64(i) * 0x9e3779b97f4a7c15 }
 	for i := 1; i <= 5000; i++ {
 		if _, _, dup := s.seen(k(i), i+1, i%2 == 0); dup {
