@@ -12,19 +12,38 @@ import (
 // corrected row keeps its id and the server deduplicates instead of moving money twice.
 // Its meaning must never change once released.
 func RequestIDv1(namespace, brandID string, operateType int, outerOrderID, newOuterOrderID string) string {
-	sum := sha256.Sum256([]byte(RequestIDCanonicalV1(namespace, brandID, operateType, outerOrderID, newOuterOrderID)))
-	return "svb1" + hex.EncodeToString(sum[:])[:28]
+	return RequestIDFromSum(sha256.Sum256(AppendCanonicalV1(nil, namespace, brandID, operateType, outerOrderID, newOuterOrderID)))
 }
 
 // RequestIDCanonicalV1 is the string RequestIDv1 hashes.
 func RequestIDCanonicalV1(namespace, brandID string, operateType int, outerOrderID, newOuterOrderID string) string {
-	b := make([]byte, 0, 64+len(namespace)+len(brandID)+len(outerOrderID)+len(newOuterOrderID))
+	return string(AppendCanonicalV1(nil, namespace, brandID, operateType, outerOrderID, newOuterOrderID))
+}
+
+// AppendCanonicalV1 appends the canonical string of request_id v1 to b: for callers that derive many
+// ids and reuse one buffer. canonical = "svbatch/request_id/v1;" + f(namespace) + f(brand_id) +
+// f(operate_type in decimal) + f(outer_order_id) + f(new_outer_order_id), f(v) = len(v) ":" v ";".
+func AppendCanonicalV1(b []byte, namespace, brandID string, operateType int, outerOrderID, newOuterOrderID string) []byte {
 	b = append(b, "svbatch/request_id/v1;"...)
-	for _, v := range []string{namespace, brandID, strconv.Itoa(operateType), outerOrderID, newOuterOrderID} {
+	field := func(v string) {
 		b = strconv.AppendInt(b, int64(len(v)), 10)
 		b = append(b, ':')
 		b = append(b, v...)
 		b = append(b, ';')
 	}
-	return string(b)
+	field(namespace)
+	field(brandID)
+	var num [20]byte
+	field(string(strconv.AppendInt(num[:0], int64(operateType), 10)))
+	field(outerOrderID)
+	field(newOuterOrderID)
+	return b
+}
+
+// RequestIDFromSum is the request_id v1 of a canonical string's SHA-256: "svb1" + 28 hex digits.
+func RequestIDFromSum(sum [32]byte) string {
+	var out [32]byte
+	copy(out[:], "svb1")
+	hex.Encode(out[4:], sum[:14])
+	return string(out[:])
 }
