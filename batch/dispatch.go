@@ -88,6 +88,7 @@ type Dispatcher struct {
 	journal Journal
 	limiter *rate.Limiter
 	gate    *client.Gate
+	slots   chan struct{} // one per request in flight (Concurrency)
 }
 
 // NewDispatcher returns a Dispatcher; cfg's zero values get defaults.
@@ -121,7 +122,8 @@ func NewDispatcher(cfg DispatchConfig, s Sender, j Journal) *Dispatcher {
 		}
 		return sleep(ctx, d)
 	}
-	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, gateSleep)}
+	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, gateSleep),
+		slots: make(chan struct{}, cfg.Concurrency)}
 }
 
 // gateWaitedKey marks a context whose Gate.Wait must report (through a *bool) that it paused.
@@ -156,7 +158,10 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(d.cfg.Concurrency)
+	// Twice as many account workers as requests in flight: while Concurrency requests are out, as
+	// many more rows wait for their durable "sending" mark (an fsync'd group commit), so the journal's
+	// latency is hidden instead of halving the throughput. Sends are bounded by d.slots.
+	g.SetLimit(2 * d.cfg.Concurrency)
 
 	var (
 		mu       sync.Mutex
@@ -192,7 +197,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			failedAt, isBlocked := blocked[key]
 			mu.Unlock()
 
-			status, serr := d.handle(gctx, row, failedAt, isBlocked)
+			status, serr := d.handle(gctx, row, failedAt, isBlocked, stop)
 			if serr != nil {
 				stop(serr)
 			}
@@ -291,7 +296,9 @@ func GenerationID(namespace string, req client.RechargeRequest, key string, g in
 }
 
 // handle takes one row to its status in this run. A non-nil error stops the whole run.
-func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked bool) (record.Status, error) {
+// stop stops the run at once; handle calls it before giving up its send slot, so that no other
+// row is sent after a run-stopping answer.
+func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked bool, stop func(error)) (record.Status, error) {
 	key := row.Req.RequestID
 	hash := PayloadHash(row.Req)
 	prev, seen, err := d.journal.Get(key)
@@ -356,35 +363,57 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	e.PayloadHash = hash
 	e.State = record.Sending
 	e.Note = ""
+	// unmark puts a row that was marked sending but never sent back as it was. (Should this not
+	// reach the disk, the durable sending mark errs on the safe side: a rerun sends the row, same id.)
+	unmark := func() error {
+		back := prev
+		if !seen {
+			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: record.Pending, Note: "not sent: the run stopped first; a rerun sends it"}
+		}
+		if err := d.journal.Record(back); err != nil {
+			return &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+		}
+		return nil
+	}
 	if err := d.journal.MarkSending(ctx, e); err != nil {
 		if ctx.Err() != nil {
-			return "", nil // interrupted before sending: the row stays as it was
+			return "", unmark() // interrupted before sending (the mark may be on disk already)
 		}
 		return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
 	}
+	if ctx.Err() != nil {
+		return "", unmark()
+	}
+	select {
+	case d.slots <- struct{}{}:
+	case <-ctx.Done():
+		return "", unmark()
+	}
 	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend}
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
+	var runStop error
+	if out.Stop != nil {
+		runStop = &StopError{Line: row.Line, Err: out.Stop}
+		if errors.Is(out.Stop, context.Canceled) || errors.Is(out.Stop, context.DeadlineExceeded) {
+			runStop = nil // the run's own cancellation: reported by Run
+		} else {
+			stop(runStop)
+		}
+	}
+	<-d.slots
 	e.Attempts += out.Attempts
 	e.FinishedAt = time.Now().UTC()
 	fillAnswer(&e, out)
-	var stop error
-	if out.Stop != nil {
-		stop = &StopError{Line: row.Line, Err: out.Stop}
-		if errors.Is(out.Stop, context.Canceled) || errors.Is(out.Stop, context.DeadlineExceeded) {
-			stop = nil // the run's own cancellation: reported by Run
-		}
-	}
 	st := out.Status
 	note := ""
 	switch st {
 	case record.Pending:
 		if out.Attempts == 0 {
-			// never sent: stays resumable as sending (harmless: a resend uses the same id)
-			e.State = record.Sending
-			if err := d.journal.Record(e); err != nil {
-				return "", &StopError{Line: row.Line, Err: err}
+			// never sent (stopped at the gate or the limiter): not reached in this run
+			if err := unmark(); err != nil {
+				return "", err
 			}
-			return "", stop
+			return "", runStop
 		}
 		st, note = record.Unknown, "stopped before a definitive answer; a rerun resends it with the same request_id"
 	case record.Unknown:
@@ -393,7 +422,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	if _, err := save(st, note); err != nil {
 		return st, err
 	}
-	return st, stop
+	return st, runStop
 }
 
 // fillAnswer copies the outcome's answer into e.
