@@ -291,6 +291,9 @@ func TestRunMaxBanWaitResumes(t *testing.T) {
 	// The banned row itself may show as unknown (it was marked sending); the others were not reached.
 	if s, p, u := rtCount(res, "succeeded"), rtCount(res, "pending"), rtCount(res, "unknown"); s != 3 || u > 1 || s+p+u != len(ops) {
 		t.Errorf("after the ban: %d succeeded, %d pending, %d unknown; want 3 and the rest pending (≤ 1 unknown)", s, p, u)
+		for _, r := range res {
+			t.Log(r["row"], r["status"], r["attempts"], r["note"], r["error_msg"])
+		}
 	}
 
 	g.banFrom.Store(0) // the quota is back
