@@ -10,11 +10,13 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -434,5 +436,67 @@ func BenchmarkRunDryRunPeakMemory(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRunPacing is target (a) of issue 5 through the binary: `svbatch run --qps 200` on 2,000
+// rows against a sandbox whose QPS limit is 210. It reports the send rate the gateway saw (first to
+// last request), the whole run's rows/s, and the code-7 answers (must be 0).
+func BenchmarkRunPacing(b *testing.B) {
+	const rows, qps = 2000, 200
+	for i := 0; i < b.N; i++ {
+		sb, err := sandbox.New(sandbox.Config{QPSLimit: 210})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var (
+			mu          sync.Mutex
+			first, last time.Time
+			sends       int
+		)
+		h := sb.Handler()
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == sandbox.Path {
+				now := time.Now()
+				mu.Lock()
+				if sends == 0 {
+					first = now
+				}
+				last = now
+				sends++
+				mu.Unlock()
+			}
+			h.ServeHTTP(w, r)
+		}))
+		ops := make([]rtOp, rows)
+		for k := range ops {
+			ops[k] = rtOp{brand: "1332", outer: fmt.Sprintf("P-%05d", k), op: "charge", fen: 100, customer: fmt.Sprintf("C%04d", k%400)}
+		}
+		in := rtWriteCSV(b, b.TempDir(), "pacing.csv", ops)
+		start := time.Now()
+		code, out := e2eRun(b, srv.URL+sandbox.Path, "run", in, "--yes", "--qps", "200", "--no-progress")
+		el := time.Since(start)
+		srv.Close()
+		sb.Close()
+		if code != 0 {
+			b.Fatalf("exit %d\n%s", code, out)
+		}
+		code7 := 0
+		for _, r := range rtReadResults(b, in+".results.xlsx") {
+			if r["status"] != "succeeded" {
+				b.Fatalf("row %s: %s", r["row"], r["status"])
+			}
+			if n, _ := strconv.Atoi(r["attempts"]); n > 1 {
+				code7 += n - 1 // no other faults: every extra attempt was a flow-control answer
+			}
+		}
+		sendRate := float64(sends-1) / last.Sub(first).Seconds()
+		b.ReportMetric(sendRate, "sends/s")
+		b.ReportMetric(100*sendRate/qps, "%of-qps")
+		b.ReportMetric(float64(rows)/el.Seconds(), "rows/s-whole-run")
+		b.ReportMetric(float64(code7), "code7")
+		if sendRate < 0.99*qps || code7 > 0 {
+			b.Logf("target missed: %.1f sends/s (%.1f%% of %d), %d code-7 answers", sendRate, 100*sendRate/qps, qps, code7)
+		}
 	}
 }
