@@ -11,6 +11,7 @@ import "math/bits"
 type seenTable struct {
 	slots []uint32 // 3 per slot: key low, key high, line (top bit: first row still counted valid)
 	n     int
+	sink  uint32 // keeps load's results alive
 }
 
 const validBit = 1 << 31
@@ -28,6 +29,14 @@ func (t *seenTable) home(key uint64) int {
 }
 
 func (t *seenTable) size() int { return len(t.slots) / 3 }
+
+// load reads key's home slot (and so brings it into the cache) without changing anything.
+func (t *seenTable) load(key uint64) uint32 {
+	if key == 0 {
+		key = 1
+	}
+	return t.slots[3*t.home(key)]
+}
 
 // seen looks key up; when absent it is added with line (and valid). When present it returns the
 // first row's line and whether that row was still counted valid, and clears that flag so the

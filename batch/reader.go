@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -115,8 +116,15 @@ type Reader struct {
 	extraIdx []int
 	extraHdr []string
 	seen     *seenTable
-	seed     maphash.Seed
-	ids      idHasher // used by validate only (the read-ahead goroutine)
+	seed     maphash.Seed // keys explicit request_ids
+	idSeed   maphash.Seed // keys identities when checkOnly
+	ids      idHasher     // used by validate only (the read-ahead goroutine)
+	keyBuf   []byte       // likewise
+
+	// checkOnly is set by Validate, which reads no Row: validate then derives no request_id and
+	// no account key, and keys identities by maphash of their canonical string (the same fields,
+	// length-prefixed, as request_id v1 hashes) instead of by SHA-256.
+	checkOnly bool
 
 	// onDup, when set, gets the problem to report on the first row of a duplicate pair (Validate
 	// names both rows), and whether that row had been counted valid.
@@ -124,6 +132,7 @@ type Reader struct {
 
 	// Reading ahead (see Next).
 	ahead   chan rowBatch
+	free    chan []checkedRow // batches Next is done with, for the goroutine to refill
 	stop    chan struct{}
 	stopped chan struct{}
 	cur     rowBatch
@@ -169,7 +178,8 @@ func rowHint(t Table) int {
 
 // newReader maps t's header; on error t is closed.
 func newReader(path string, t Table, opt Options, yuan bool, m *Mapping) (*Reader, error) {
-	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(rowHint(t)), seed: maphash.MakeSeed()}
+	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(rowHint(t)),
+		seed: maphash.MakeSeed(), idSeed: maphash.MakeSeed()}
 	r.nt, _ = t.(noteTable)
 	if err := r.mapHeader(m); err != nil {
 		t.Close()
@@ -291,12 +301,36 @@ func (r *Reader) Next() (Row, []Problem, error) {
 		if r.closed {
 			return Row{}, nil, io.EOF
 		}
+		if r.cur.rows != nil {
+			select {
+			case r.free <- r.cur.rows[:0]:
+			default:
+			}
+		}
 		r.cur, r.pos = <-r.ahead, 0
+		r.warm()
 	}
 	c := &r.cur.rows[r.pos]
 	r.pos++
 	problems := r.dedup(&c.row, c.ck, c.problems)
 	return c.row, problems, nil
+}
+
+// warm loads the duplicate table's slots for the keys of the batch just received, all at once:
+// the loads do not depend on each other, so their cache misses overlap, where the lookups in
+// file order would wait for one miss after another.
+func (r *Reader) warm() {
+	var sink uint32
+	for i := range r.cur.rows {
+		ck := &r.cur.rows[i].ck
+		if ck.identity {
+			sink += r.seen.load(ck.identityKey)
+		}
+		if ck.explicit {
+			sink += r.seen.load(ck.explicitKey)
+		}
+	}
+	r.seen.sink = sink
 }
 
 // checkedRow is a row read and checked ahead.
@@ -319,12 +353,18 @@ const (
 
 func (r *Reader) startAhead() {
 	r.ahead = make(chan rowBatch, aheadBatches)
+	r.free = make(chan []checkedRow, aheadBatches+2)
 	r.stop = make(chan struct{})
 	r.stopped = make(chan struct{})
 	go func() {
 		defer close(r.stopped)
 		for {
-			b := rowBatch{rows: make([]checkedRow, 0, aheadRows)}
+			var b rowBatch
+			select {
+			case b.rows = <-r.free:
+			default:
+				b.rows = make([]checkedRow, 0, aheadRows)
+			}
 			for len(b.rows) < aheadRows {
 				row, problems, ck, err := r.readChecked()
 				if err != nil {
@@ -375,7 +415,7 @@ func (r *Reader) readChecked() (Row, []Problem, checked, error) {
 		copy(raw, cells)
 	}
 	row.Raw = raw
-	if len(r.extraIdx) > 0 {
+	if len(r.extraIdx) > 0 && !r.checkOnly {
 		row.Extra = make([]string, len(r.extraIdx))
 		for i, j := range r.extraIdx {
 			row.Extra[i] = raw[j]
@@ -407,7 +447,7 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 	for f := 0; f < nFields; f++ {
 		var s string
 		if c := r.col[f]; c >= 0 {
-			s = strings.TrimSpace(row.Raw[c])
+			s = trimSpace(row.Raw[c])
 			if c < len(notes) && notes[c] != noteNone {
 				n := notes[c]
 				if f != fReason || n == noteNoCache || n == noteError {
@@ -517,17 +557,44 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 
 	ck := checked{}
 	if !broken[fBrand] && !broken[fOperateType] && !broken[fOuterOrder] && !broken[fNewOuterOrder] && req.OperateType != 0 {
-		req.RequestID, ck.identityKey = r.ids.id(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+		if r.checkOnly {
+			ck.identityKey = r.identityKey(req)
+		} else {
+			req.RequestID, ck.identityKey = r.ids.id(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+		}
 		ck.identity = true
 	}
 	if s := v[fRequestID]; s != "" && !broken[fRequestID] {
 		req.RequestID = s
 		ck.explicit, ck.explicitKey = true, maphash.String(r.seed, s)
 	}
-	if account != "" && req.BrandID != "" {
+	if account != "" && req.BrandID != "" && !r.checkOnly {
 		row.AccountKey = req.BrandID + "|" + accountKind + ":" + account
 	}
 	return problems, ck
+}
+
+// identityKey hashes what request_id v1 hashes, but for the duplicate check only: the namespace
+// is the same for every row, the operate_type is one byte, and the lengths of the first two ids
+// make the encoding injective.
+func (r *Reader) identityKey(req *client.RechargeRequest) uint64 {
+	b := append(r.keyBuf[:0], byte(req.OperateType))
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(req.BrandID)))
+	b = append(b, req.BrandID...)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(req.OuterOrderID)))
+	b = append(b, req.OuterOrderID...)
+	b = append(b, req.NewOuterOrderID...)
+	r.keyBuf = b
+	return maphash.Bytes(r.idSeed, b)
+}
+
+// trimSpace is strings.TrimSpace with a fast path for the common cell that starts and ends with
+// a printable ASCII character.
+func trimSpace(s string) string {
+	if n := len(s); n > 0 && s[0] > ' ' && s[0] < utf8.RuneSelf && s[n-1] > ' ' && s[n-1] < utf8.RuneSelf {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // checked is what the stateless checks of a row leave for the duplicate check.
@@ -613,17 +680,28 @@ func fieldLimit(f int) int {
 	return MaxIDLen
 }
 
+// textProblemSlow is textProblem for text with non-ASCII characters, in one pass: invalid UTF-8
+// anywhere comes first, then control characters, then the length.
 func textProblemSlow(f int, s string) string {
-	if !utf8.ValidString(s) {
-		return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
-	}
-	for _, c := range s {
-		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
-			return msgControl
+	n, ctl := 0, false
+	for i := 0; i < len(s); n++ {
+		if c := s[i]; c < utf8.RuneSelf {
+			ctl = ctl || c < 0x20 || c == 0x7f
+			i++
+			continue
 		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
+		}
+		ctl = ctl || unicode.IsControl(c) || c == '\u2028' || c == '\u2029'
+		i += size
+	}
+	if ctl {
+		return msgControl
 	}
 	if limit := fieldLimit(f); limit > 0 {
-		if n := utf8.RuneCountInString(s); n > limit {
+		if n > limit {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
 	}
@@ -679,7 +757,10 @@ func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 	s = strings.TrimSpace(s)
 	if len(s) > 0 && len(s) <= 16 && s[0] != '0' && allDigits(s) {
 		// The common case: a plain integer that cannot overflow, even in yuan.
-		n, _ := strconv.ParseInt(s, 10, 64)
+		var n int64
+		for i := 0; i < len(s); i++ {
+			n = n*10 + int64(s[i]-'0')
+		}
 		if yuan {
 			n *= 100
 		}

@@ -40,6 +40,7 @@ func Validate(path string, opt Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.Close()
+	r.checkOnly = true
 	rep.Encoding = r.Encoding()
 	total := 0
 	add := func(p Problem) {
