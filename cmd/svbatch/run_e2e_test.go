@@ -305,7 +305,12 @@ func TestRunE2ECrashResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := len(sb.Operations())
-		time.Sleep(time.Duration(200+rng.IntN(500)) * time.Millisecond)
+		// Once sending has started (so that a slow machine does not kill every run during its
+		// start-up), wait a random moment, then SIGKILL.
+		for deadline := time.Now().Add(20 * time.Second); len(sb.Operations()) == before && before < len(ops) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(600)) * time.Millisecond)
 		cmd.Process.Kill() // SIGKILL
 		err := cmd.Wait()
 		if cmd.ProcessState.Success() {
@@ -366,7 +371,7 @@ func TestRunE2ESecondProcessLocked(t *testing.T) {
 // TestRunE2ESIGTERM: SIGTERM stops the run with exit 3 and says how to resume; the rerun finishes.
 func TestRunE2ESIGTERM(t *testing.T) {
 	t.Parallel()
-	_, url := e2eSandbox(t, 0, 14)
+	sb, url := e2eSandbox(t, 0, 14)
 	ops := e2eOrderedOps(20, 3)
 	in := rtWriteCSV(t, t.TempDir(), "term.csv", ops)
 	args := []string{"run", in, "--yes", "--qps", "40", "--no-progress"}
@@ -374,7 +379,10 @@ func TestRunE2ESIGTERM(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(700 * time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); len(sb.Operations()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
