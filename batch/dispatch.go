@@ -31,6 +31,7 @@ type Journal interface {
 	Get(key string) (journal.Entry, bool, error)
 	MarkSending(ctx context.Context, e journal.Entry) error
 	Record(e journal.Entry) error
+	Counts() (map[record.Status]int, error)
 }
 
 var _ Journal = (*journal.Journal)(nil)
@@ -158,10 +159,22 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	g, gctx := errgroup.WithContext(ctx)
-	// Twice as many account workers as requests in flight: while Concurrency requests are out, as
-	// many more rows wait for their durable "sending" mark (an fsync'd group commit), so the journal's
-	// latency is hidden instead of halving the throughput. Sends are bounded by d.slots.
-	g.SetLimit(2 * d.cfg.Concurrency)
+	// Four times as many account workers as requests in flight: while Concurrency requests are out,
+	// more rows wait for their durable "sending" mark (an fsync'd group commit), so the journal's
+	// latency is hidden and its commits grow larger. Sends are bounded by d.slots.
+	g.SetLimit(4 * d.cfg.Concurrency)
+	// A journal that knows no row yet (a first run) needs no lookup per row: rows' keys are unique
+	// (validation refuses duplicate identities and request_ids).
+	counts, err := d.journal.Counts()
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	fresh := true
+	for _, n := range counts {
+		if n > 0 {
+			fresh = false
+		}
+	}
 
 	var (
 		mu       sync.Mutex
@@ -197,7 +210,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			failedAt, isBlocked := blocked[key]
 			mu.Unlock()
 
-			status, serr := d.handle(gctx, row, failedAt, isBlocked, stop)
+			status, serr := d.handle(gctx, row, failedAt, isBlocked, fresh, stop)
 			if serr != nil {
 				stop(serr)
 			}
@@ -298,12 +311,16 @@ func GenerationID(namespace string, req client.RechargeRequest, key string, g in
 // handle takes one row to its status in this run. A non-nil error stops the whole run.
 // stop stops the run at once; handle calls it before giving up its send slot, so that no other
 // row is sent after a run-stopping answer.
-func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked bool, stop func(error)) (record.Status, error) {
+func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked, fresh bool, stop func(error)) (record.Status, error) {
 	key := row.Req.RequestID
 	hash := PayloadHash(row.Req)
-	prev, seen, err := d.journal.Get(key)
-	if err != nil {
-		return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+	var prev journal.Entry
+	var seen bool
+	if !fresh {
+		var err error
+		if prev, seen, err = d.journal.Get(key); err != nil {
+			return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+		}
 	}
 	e := prev
 	if !seen {
