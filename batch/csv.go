@@ -38,6 +38,7 @@ type csvTable struct {
 	nextPhys int // the physical line after the last record read
 
 	batches chan csvBatch
+	free    chan csvBatch // batches Next is done with, for parseAhead to refill
 	done    chan struct{}
 	stopped chan struct{}
 	cur     csvBatch
@@ -172,6 +173,7 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 		}
 	}
 	t.batches = make(chan csvBatch, csvAhead)
+	t.free = make(chan csvBatch, csvAhead+2)
 	t.done = make(chan struct{})
 	t.stopped = make(chan struct{})
 	go t.parseAhead()
@@ -182,7 +184,12 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 func (t *csvTable) parseAhead() {
 	defer close(t.stopped)
 	for {
-		b := csvBatch{lines: make([]int, 0, csvBatchRows), recs: make([][]string, 0, csvBatchRows)}
+		var b csvBatch
+		select {
+		case b = <-t.free:
+		default:
+			b = csvBatch{lines: make([]int, 0, csvBatchRows), recs: make([][]string, 0, csvBatchRows)}
+		}
 		for len(b.recs) < csvBatchRows {
 			line, cells, err := t.read()
 			if err != nil {
@@ -299,6 +306,12 @@ func (t *csvTable) Next() (int, []string, error) {
 				return 0, nil, io.EOF
 			}
 			return 0, nil, t.cur.err
+		}
+		if t.cur.recs != nil {
+			select {
+			case t.free <- csvBatch{lines: t.cur.lines[:0], recs: t.cur.recs[:0]}:
+			default:
+			}
 		}
 		t.cur, t.pos = <-t.batches, 0
 	}

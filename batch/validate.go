@@ -28,6 +28,12 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 && r.ErrorsTotal == 0 }
 // duplicates across the file (both rows named). A header that cannot be used gives a Report with
 // the header problems (and no rows); an unreadable file is an error (*FileError).
 func Validate(path string, opt Options) (*Report, error) {
+	return validateFile(path, opt, true)
+}
+
+// validateFile is Validate; checkOnly=false keys the duplicate check by request_id v1 (SHA-256),
+// as a Reader does for its rows, which tests compare with the faster key.
+func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 	rep := &Report{File: path, Errors: []Problem{}}
 	r, err := Open(path, opt)
 	if err != nil {
@@ -40,7 +46,7 @@ func Validate(path string, opt Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.Close()
-	r.checkOnly = true
+	r.checkOnly = checkOnly
 	rep.Encoding = r.Encoding()
 	total := 0
 	add := func(p Problem) {
@@ -49,9 +55,17 @@ func Validate(path string, opt Options) (*Report, error) {
 			rep.Errors = append(rep.Errors, p)
 		}
 	}
+	// uncounted marks the first rows of duplicates already taken off Valid: a row with both an
+	// identity and a request_id can be the first of two duplicates, one of each kind, and must
+	// be taken off once. One bit a row.
+	var uncounted []uint64
 	r.onDup = func(firstValid bool, back Problem) {
-		if firstValid {
+		if w, bit := back.Row/64, uint64(1)<<(back.Row%64); firstValid && (w >= len(uncounted) || uncounted[w]&bit == 0) {
 			rep.Valid--
+			if w >= len(uncounted) {
+				uncounted = append(uncounted, make([]uint64, w+1-len(uncounted))...)
+			}
+			uncounted[w] |= bit
 		}
 		add(back)
 	}

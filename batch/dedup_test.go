@@ -1,0 +1,130 @@
+package batch
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/maphash"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"svbatch/client"
+)
+
+// TestValidateDuplicates: the duplicates Validate names in a file built to confuse an identity
+// key (ids that run into each other, refund ids split differently, operate_type words, spaces).
+func TestValidateDuplicates(t *testing.T) {
+	t.Parallel()
+	rep, err := Validate(filepath.Join("testdata", "dup_keys.csv"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rep.Errors {
+		got = append(got, fmt.Sprintf("%d %s: %s", p.Row, p.Column, p.Message))
+	}
+	dup := "same brand_id, operate_type, outer_order_id and new_outer_order_id (each operation must appear once)"
+	want := []string{
+		"4 outer_order_id: duplicated in row 6: " + dup,
+		"6 outer_order_id: duplicate of row 4: " + dup,
+		"7 outer_order_id: duplicated in row 8: " + dup,
+		"7 outer_order_id: duplicated in row 10: " + dup,
+		"8 outer_order_id: duplicate of row 7: " + dup,
+		"10 outer_order_id: duplicate of row 7: " + dup,
+		"11 outer_order_id: duplicated in row 13: " + dup,
+		"11 request_id: request_id used again in row 12: each row needs its own",
+		"12 request_id: request_id already used in row 11: each row needs its own",
+		"13 outer_order_id: duplicate of row 11: " + dup,
+		"15 brand_id: is required",
+		"16 brand_id: is required",
+		"17 operate_type: must be 1-4, charge|freeze|verify|refund or 充值|冻结|核销|充值回退",
+		"18 operate_type: must be 1-4, charge|freeze|verify|refund or 充值|冻结|核销|充值回退",
+		"19 outer_order_id: duplicated in row 20: " + dup,
+		"19 outer_order_id: duplicated in row 21: " + dup,
+		"19 request_id: request_id used again in row 20: each row needs its own",
+		"20 outer_order_id: duplicate of row 19: " + dup,
+		"20 change_value: is not a whole number of fen (never rounded); for amounts in yuan pass --amount-unit yuan",
+		"20 request_id: request_id already used in row 19: each row needs its own",
+		"21 outer_order_id: duplicate of row 19: " + dup,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("problems:\n%q\nwant\n%q", got, want)
+	}
+	// Valid: rows 2, 3, 5, 9 and 14; row 11 and row 19 are each the first of two kinds of
+	// duplicate and are taken off once.
+	if rep.Rows != 20 || rep.Valid != 5 {
+		t.Errorf("rows %d valid %d; want 20, 5", rep.Rows, rep.Valid)
+	}
+}
+
+// TestValidateKeysAgree: Validate's fast identity key and request_id v1 (what a Reader keys
+// duplicates by) find the same problems in every fixture.
+func TestValidateKeysAgree(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		file string
+		opt  Options
+	}{
+		{"dup_keys.csv", Options{}},
+		{"dup_keys.csv", Options{IDNamespace: "ns"}},
+		{"bad_rows.csv", Options{}},
+		{"utf8_bom_crlf.csv", Options{}},
+		{"gbk.csv", Options{}},
+		{"lo_fixture.xlsx", Options{TableOptions: TableOptions{Sheet: "Ops"}}},
+		{"erp.csv", Options{MappingFile: "testdata/mapping.yaml"}},
+		{"../../samples/operations.csv", Options{}},
+		{"../../samples/operations_gbk.csv", Options{}},
+		{"../../samples/operations_zh.xlsx", Options{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join("testdata", tc.file)
+			fast, err := validateFile(path, tc.opt, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sha, err := validateFile(path, tc.opt, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(fast)
+			b, _ := json.Marshal(sha)
+			if string(a) != string(b) {
+				t.Errorf("reports differ:\nfast %s\nv1   %s", a, b)
+			}
+		})
+	}
+}
+
+// TestIdentityKey: equal identities get equal keys, and different ones different keys, however
+// their characters are split between the fields.
+func TestIdentityKey(t *testing.T) {
+	t.Parallel()
+	r := &Reader{}
+	r.idSeed = maphash.MakeSeed()
+	parts := []string{"", "a", "b", "ab", "ba", "aa", "a\x00", "\x00a", "\x01"}
+	type id struct {
+		op                     client.OperateType
+		brand, outer, newOuter string
+	}
+	keys := map[uint64]id{}
+	for op := client.Charge; op <= client.Refund; op++ {
+		for _, brand := range parts {
+			for _, outer := range parts {
+				for _, newOuter := range parts {
+					want := id{op, brand, outer, newOuter}
+					req := client.RechargeRequest{OperateType: op, BrandID: brand, OuterOrderID: outer, NewOuterOrderID: newOuter}
+					k := r.identityKey(&req)
+					if k2 := r.identityKey(&req); k2 != k {
+						t.Fatalf("%+v: key %x then %x", want, k, k2)
+					}
+					if prev, ok := keys[k]; ok {
+						t.Fatalf("%+v and %+v share key %x", prev, want, k)
+					}
+					keys[k] = want
+				}
+			}
+		}
+	}
+}
