@@ -17,7 +17,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"svbatch/batch"
@@ -26,46 +25,6 @@ import (
 	"svbatch/record"
 	"svbatch/reports"
 )
-
-// readFlags are the input-reading flags shared by validate, run and reconcile.
-type readFlags struct {
-	sheet       string
-	mapping     string
-	encoding    string
-	delimiter   string
-	amountUnit  string
-	idNamespace string
-}
-
-func (r *readFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&r.sheet, "sheet", "", "XLSX sheet name or 1-based index (default: the first visible sheet)")
-	fs.StringVar(&r.mapping, "mapping", "", "YAML header mapping file ('column in file: canonical name', plus constants:)")
-	fs.StringVar(&r.encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk or gb18030")
-	fs.StringVar(&r.delimiter, "delimiter", "", "CSV delimiter: ',' ';' or 'tab' (default: detected)")
-	fs.StringVar(&r.amountUnit, "amount-unit", "fen", "unit of change_value: fen (integer) or yuan (at most 2 decimals, converted exactly)")
-}
-
-func (r *readFlags) options() (batch.Options, error) {
-	o := batch.Options{TableOptions: batch.TableOptions{Sheet: r.sheet, Encoding: r.encoding},
-		MappingFile: r.mapping, AmountUnit: r.amountUnit, IDNamespace: r.idNamespace}
-	switch strings.ToLower(r.delimiter) {
-	case "":
-	case ",", "comma":
-		o.Delimiter = ','
-	case ";", "semicolon":
-		o.Delimiter = ';'
-	case "tab", "\\t", "\t":
-		o.Delimiter = '\t'
-	default:
-		return o, usageErr("--delimiter %q: want ',' ';' or 'tab'", r.delimiter)
-	}
-	switch r.amountUnit {
-	case "fen", "yuan", "":
-	default:
-		return o, usageErr("--amount-unit %q: want fen or yuan", r.amountUnit)
-	}
-	return o, nil
-}
 
 type runOptions struct {
 	conn        connFlags
@@ -179,7 +138,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("%v", err)
 	}
 	if !rep.OK() {
-		printProblems(cio.stderr, rep, 20)
+		printReport(cio.stderr, rep, 20)
 		return withCode(exitUsage, fmt.Errorf("%s: %d problem(s) in %d row(s); nothing was sent (run 'svbatch validate %s' for the full list)", input, max(rep.ErrorsTotal, len(rep.Errors)), rep.Rows-rep.Valid, input))
 	}
 	plan, err := planOf(input, opt)
@@ -392,7 +351,7 @@ func runInfo(p *runPlan, o *runOptions, started time.Time, outcome string) repor
 		gw = "(dry run: none)"
 	}
 	return reports.RunInfo{Params: [][2]string{
-		{"input", p.input}, {"encoding", p.inEnc}, {"rows", strconv.Itoa(p.rows)}, {"gateway", gw},
+		{"input", p.input}, {"encoding", p.inEnc}, {"gateway", gw},
 		{"app key", o.conn.appKey}, {"sign method", o.conn.signMethod}, {"qps", qps}, {"concurrency", strconv.Itoa(o.concurrency)},
 		{"max attempts", strconv.Itoa(o.maxAttempts)}, {"on failure", o.onFailure}, {"id namespace", o.read.idNamespace},
 		{"retry failed", strconv.FormatBool(o.retryFailed)}, {"started", started.Format(time.RFC3339)},
@@ -482,16 +441,5 @@ func (p *progress) finish() {
 	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Finish()
-	}
-}
-
-// printProblems prints a validation report's first problems, one per line.
-func printProblems(w io.Writer, rep *batch.Report, n int) {
-	for i, pr := range rep.Errors {
-		if i == n {
-			fmt.Fprintf(w, "  … and %d more\n", max(rep.ErrorsTotal, len(rep.Errors))-n)
-			break
-		}
-		fmt.Fprintf(w, "  row %d, %s: %q — %s\n", pr.Row, pr.Column, pr.Value, pr.Message)
 	}
 }

@@ -17,9 +17,10 @@ import (
 
 // validateOptions are the flags of svbatch validate.
 type validateOptions struct {
-	sheet, mapping, encoding, delimiter, amountUnit, out string
-	json                                                 bool
-	show                                                 int
+	read readFlags
+	out  string
+	json bool
+	show int
 }
 
 func newValidateCmd(io *cmdIO) *cobra.Command {
@@ -34,67 +35,17 @@ problem as row, column, value and message. No network. Exit 0 when every row is 
 			return runValidate(io, o, args[0])
 		},
 	}
-	addReadFlags(cmd, &o.sheet, &o.mapping, &o.encoding, &o.delimiter, &o.amountUnit)
+	o.read.addFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&o.json, "json", false, `print the report as JSON: {"file","encoding","rows","valid","errors":[{"row","column","value","message"}]}`)
 	cmd.Flags().StringVar(&o.out, "out", "", "also write the input back as a workbook with the bad cells highlighted and an Errors sheet")
 	cmd.Flags().IntVar(&o.show, "show", 20, "how many problems to print (human output)")
 	return cmd
 }
 
-// addReadFlags adds the flags that say how to read an input file (shared by run and validate).
-func addReadFlags(cmd *cobra.Command, sheet, mapping, encoding, delimiter, amountUnit *string) {
-	f := cmd.Flags()
-	f.StringVar(sheet, "sheet", "", "XLSX: sheet name or 1-based number (default: the first visible sheet)")
-	f.StringVar(mapping, "mapping", "", "YAML file mapping the file's columns to svbatch's, plus constants")
-	f.StringVar(encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk or gb18030")
-	f.StringVar(delimiter, "delimiter", "", `CSV delimiter: "," ";" or "tab" (default: detected)`)
-	f.StringVar(amountUnit, "amount-unit", "fen", "unit of change_value: fen (integers) or yuan (at most 2 decimals, converted exactly)")
-}
-
-// parseDelimiter reads the --delimiter flag.
-func parseDelimiter(s string) (rune, error) {
-	switch strings.ToLower(s) {
-	case "", "auto":
-		return 0, nil
-	case ",", "comma":
-		return ',', nil
-	case ";", "semicolon":
-		return ';', nil
-	case "tab", `\t`, "\t":
-		return '\t', nil
-	case "|", "pipe":
-		return '|', nil
-	}
-	return 0, fmt.Errorf("--delimiter %q: want \",\", \";\" or tab", s)
-}
-
-// readOptions builds batch.Options from the read flags.
-func readOptions(sheet, mapping, encoding, delimiter, amountUnit string) (batch.Options, error) {
-	d, err := parseDelimiter(delimiter)
-	if err != nil {
-		return batch.Options{}, err
-	}
-	switch strings.ToLower(amountUnit) {
-	case "", "fen", "yuan":
-	default:
-		return batch.Options{}, fmt.Errorf("--amount-unit %q: want fen or yuan", amountUnit)
-	}
-	switch strings.ToLower(encoding) {
-	case "", "auto", "utf-8", "utf8", "gbk", "gb18030":
-	default:
-		return batch.Options{}, fmt.Errorf("--encoding %q: want auto, utf-8, gbk or gb18030", encoding)
-	}
-	return batch.Options{
-		TableOptions: batch.TableOptions{Sheet: sheet, Encoding: encoding, Delimiter: d},
-		MappingFile:  mapping,
-		AmountUnit:   strings.ToLower(amountUnit),
-	}, nil
-}
-
 func runValidate(cio *cmdIO, o validateOptions, path string) error {
-	opt, err := readOptions(o.sheet, o.mapping, o.encoding, o.delimiter, o.amountUnit)
+	opt, err := o.read.options()
 	if err != nil {
-		return usageErr("%v", err)
+		return err
 	}
 	rep, err := batch.Validate(path, opt)
 	if err != nil {
