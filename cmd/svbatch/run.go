@@ -181,6 +181,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("journal %s: %v", jpath, err)
 	}
 	defer j.Close()
+	if err := checkNamespace(j, o.read.idNamespace); err != nil {
+		return err
+	}
 	params := map[string]string{"gateway": o.conn.gateway, "app_key": o.conn.appKey, "qps": fmtFloat(o.qps),
 		"concurrency": strconv.Itoa(o.concurrency), "id_namespace": o.read.idNamespace, "retry_failed": strconv.FormatBool(o.retryFailed)}
 	runID, err := j.BeginRun(input, params)
@@ -245,6 +248,21 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Pending} {
 		if counts[st] > 0 {
 			return withCode(exitFailed, nil)
+		}
+	}
+	return nil
+}
+
+// checkNamespace refuses a run whose --id-namespace differs from the one the journal's runs used:
+// every row would get a new request_id, and rows already applied could move money twice.
+func checkNamespace(j *journal.Journal, ns string) error {
+	runs, err := j.Runs()
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.Path(), err)
+	}
+	for _, r := range runs {
+		if prev, ok := r.Params["id_namespace"]; ok && prev != ns {
+			return usageErr("journal %s was used with --id-namespace %q, this run has %q: every row would get a new request_id and rows already applied could move money twice; use the same namespace, or another --journal if this really is a new batch", j.Path(), prev, ns)
 		}
 	}
 	return nil

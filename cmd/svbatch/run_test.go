@@ -630,3 +630,34 @@ func atoiT(s string) int {
 	fmt.Sscan(s, &n)
 	return n
 }
+
+// TestRunRefusesAnotherNamespaceOnAJournal: a rerun with another --id-namespace would derive new
+// request_ids for rows already applied; it is refused before anything is sent.
+func TestRunRefusesAnotherNamespaceOnAJournal(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "ops.csv")
+	os.WriteFile(in, []byte("brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id\n1332,S1,op,NS-1,charge,100,C1\n"), 0o644)
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	env := map[string]string{"SVBATCH_GATEWAY": url, "SVBATCH_APP_KEY": sandbox.DefaultAppKey, "SVBATCH_APP_SECRET": sandbox.DefaultSecret}
+	if _, errOut, code := runCLI(t, env, "run", in, "--yes", "--id-namespace", "nightly-1"); code != 0 {
+		t.Fatalf("first run: exit %d: %s", code, errOut)
+	}
+	_, errOut, code := runCLI(t, env, "run", in, "--yes", "--id-namespace", "nightly-2")
+	if code != exitUsage || !strings.Contains(errOut, "--id-namespace") || !strings.Contains(errOut, "twice") {
+		t.Errorf("rerun with another namespace: exit %d, stderr %q; want exit 2 explaining the risk", code, errOut)
+	}
+	if n := len(sb.Operations()); n != 1 {
+		t.Errorf("sandbox applied %d operations; want 1", n)
+	}
+	if _, errOut, code := runCLI(t, env, "run", in, "--yes", "--id-namespace", "nightly-1"); code != 0 || !strings.Contains(errOut, "already_done 1") {
+		t.Errorf("rerun with the same namespace: exit %d, stderr %q; want 0 and already_done", code, errOut)
+	}
+}
