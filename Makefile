@@ -11,7 +11,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/svbatch ./cmd/svbatch
 
 ## test: vet, format and tidy checks, all tests with the race detector, short fuzz runs.
-test: vet fmt-check
+test: vet fmt-check tidy-check
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
