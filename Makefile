@@ -23,10 +23,7 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 tidy-check:
-	cp go.mod /tmp/svbatch.go.mod.bak; cp go.sum /tmp/svbatch.go.sum.bak
-	$(GO) mod tidy
-	@if ! diff -q go.mod /tmp/svbatch.go.mod.bak >/dev/null || ! diff -q go.sum /tmp/svbatch.go.sum.bak >/dev/null; then \
-		echo "go.mod/go.sum not tidy: run 'go mod tidy'"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum not tidy: run 'go mod tidy'"; exit 1; }
 
 ## fuzz: each fuzz target briefly, with its seed corpus.
 fuzz:
