@@ -28,7 +28,8 @@ func newDemoCmd(io *cmdIO) *cobra.Command {
 		Use:   "demo",
 		Short: "Run the whole job on the sample files against an embedded sandbox (nothing leaves this machine)",
 		Long: `demo starts the sandbox gateway in-process on a free loopback port, with a few injected faults
-(transient errors, timeouts after the operation was applied, flow control), runs the sample file through
+(transient errors, timeouts after the operation was applied, a request-rate limit above the run's rate),
+runs the sample file through
 'svbatch run', reconciles the results against the sample expected ledger (which plants one missing row,
 one amount mismatch and one unexpected row, so the report has something to show) and the sandbox's
 closing balances, and writes everything under --out. It takes well under a minute.`,
