@@ -57,23 +57,31 @@ func (c *connFlags) resolve(getenv env) (secret string, err error) {
 	return readSecret(c.secretFile, getenv)
 }
 
-// readSecret reads the app secret from a file (first line, trimmed) or SVBATCH_APP_SECRET.
+// readSecret reads the app secret from a file (first line, trimmed) or SVBATCH_APP_SECRET; it is
+// required.
 func readSecret(file string, getenv env) (string, error) {
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", usageErr("--app-secret-file: %v", err)
-		}
-		s := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
-		if s == "" {
-			return "", usageErr("--app-secret-file %s is empty", file)
-		}
-		return s, nil
+	s, err := optionalSecret(file, getenv)
+	if err == nil && s == "" {
+		err = usageErr("no app secret: set SVBATCH_APP_SECRET or --app-secret-file")
 	}
-	if s := getenv("SVBATCH_APP_SECRET"); s != "" {
-		return s, nil
+	return s, err
+}
+
+// optionalSecret is the secret from --app-secret-file (its first line, trimmed; an empty file is an
+// error), else SVBATCH_APP_SECRET, else "".
+func optionalSecret(file string, getenv env) (string, error) {
+	if file == "" {
+		return getenv("SVBATCH_APP_SECRET"), nil
 	}
-	return "", usageErr("no app secret: set SVBATCH_APP_SECRET or --app-secret-file")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", usageErr("--app-secret-file: %v", err)
+	}
+	s := strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0])
+	if s == "" {
+		return "", usageErr("--app-secret-file %s is empty", file)
+	}
+	return s, nil
 }
 
 // newClient builds a client from resolved flags.

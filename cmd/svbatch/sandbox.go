@@ -90,16 +90,9 @@ func sandboxConfig(io *cmdIO, o sandboxOptions) (sandbox.Config, error) {
 	if key == "" {
 		key = io.getenv("SVBATCH_APP_KEY")
 	}
-	secret := io.getenv("SVBATCH_APP_SECRET")
-	if o.secretFile != "" {
-		b, err := os.ReadFile(o.secretFile)
-		if err != nil {
-			return cfg, usageErr("--app-secret-file: %v", err)
-		}
-		secret = strings.TrimRight(string(b), "\r\n \t")
-		if secret == "" {
-			return cfg, usageErr("--app-secret-file %s is empty", o.secretFile)
-		}
+	secret, err := optionalSecret(o.secretFile, io.getenv)
+	if err != nil {
+		return cfg, err
 	}
 	switch {
 	case key == "" && secret == "":
