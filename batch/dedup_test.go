@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -127,4 +128,40 @@ func TestIdentityKey(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzValidateKeys: on any CSV, Validate with its fast identity key reports exactly what it
+// reports when keyed by request_id v1, and counts 0 ≤ valid ≤ rows.
+func FuzzValidateKeys(f *testing.F) {
+	seed, err := os.ReadFile(filepath.Join("testdata", "dup_keys.csv"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte("brand_id,shop_id,operator_id,outer_order_id,new_outer_order_id,operate_type,change_value,mobile,request_id\n" +
+		"B,S,o,O1,,1,100,13800000000,R\nB,S,o,O1,,1,100,13800000000,R\nB,S,o,O1,,charge,100,13800000000,\n"))
+	f.Add([]byte("brand_id,shop_id,operator_id,outer_order_id,new_outer_order_id,operate_type,change_value,customer_id\n" +
+		"B,S,o,O,N,4,1,C\nB,S,o,ON,,4,1,C\nB,S,o,O,N,refund,1,C\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "f.csv")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fast, err1 := validateFile(path, Options{}, true)
+		sha, err2 := validateFile(path, Options{}, false)
+		if (err1 == nil) != (err2 == nil) {
+			t.Fatalf("errors differ: %v / %v", err1, err2)
+		}
+		if err1 != nil {
+			return
+		}
+		a, _ := json.Marshal(fast)
+		b, _ := json.Marshal(sha)
+		if string(a) != string(b) {
+			t.Fatalf("reports differ:\nfast %s\nv1   %s", a, b)
+		}
+		if fast.Valid < 0 || fast.Valid > fast.Rows {
+			t.Fatalf("valid %d of %d rows", fast.Valid, fast.Rows)
+		}
+	})
 }
