@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"svbatch/client"
@@ -680,28 +679,31 @@ func fieldLimit(f int) int {
 	return MaxIDLen
 }
 
-// textProblemSlow is textProblem for text with non-ASCII characters, in one pass: invalid UTF-8
-// anywhere comes first, then control characters, then the length.
+// textProblemSlow is textProblem for text with non-ASCII characters: invalid UTF-8 anywhere
+// comes first, then control characters, then the length. In valid UTF-8 the only control
+// characters beyond ASCII are U+0080–U+009F (C2 80–C2 9F) and, by our rule, U+2028 and U+2029
+// (E2 80 A8, E2 80 A9), so bytes are scanned rather than runes decoded; and a string of no more
+// bytes than the limit has no more characters either.
 func textProblemSlow(f int, s string) string {
-	n, ctl := 0, false
-	for i := 0; i < len(s); n++ {
-		if c := s[i]; c < utf8.RuneSelf {
-			ctl = ctl || c < 0x20 || c == 0x7f
-			i++
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
-		}
-		ctl = ctl || unicode.IsControl(c) || c == '\u2028' || c == '\u2029'
-		i += size
+	if !utf8.ValidString(s) {
+		return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
 	}
-	if ctl {
-		return msgControl
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c == 0x7f:
+			return msgControl
+		case c == 0xC2:
+			if i+1 < len(s) && s[i+1] <= 0x9F {
+				return msgControl
+			}
+		case c == 0xE2:
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+				return msgControl
+			}
+		}
 	}
-	if limit := fieldLimit(f); limit > 0 {
-		if n > limit {
+	if limit := fieldLimit(f); limit > 0 && len(s) > limit {
+		if n := utf8.RuneCountInString(s); n > limit {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
 	}
