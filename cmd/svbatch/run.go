@@ -233,7 +233,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return fmt.Errorf("writing %s: %w", outPath, err)
 	}
 	printSummary(cio.stderr, counts, outPath, jpath)
-	log.Info("run finished", "outcome", outcome, "results", outPath, "journal", jpath, "counts", countsString(counts))
+	if !isTerminal(cio.stderr) || o.logFormat == "json" {
+		log.Info("run finished", "outcome", outcome, "results", outPath, "journal", jpath, "counts", countsString(counts))
+	}
 
 	switch {
 	case runErr == nil:
@@ -399,8 +401,9 @@ func countsString(counts map[record.Status]int) string {
 
 func fmtFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal reports whether a stdin/stdout/stderr is a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
@@ -426,7 +429,7 @@ type progress struct {
 
 func newProgress(w io.Writer, total int, noBar bool, log *slog.Logger) *progress {
 	p := &progress{log: log, total: total, start: time.Now(), last: time.Now(), interval: 10 * time.Second}
-	if f, ok := w.(*os.File); ok && !noBar && term.IsTerminal(int(f.Fd())) {
+	if !noBar && isTerminal(w) {
 		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("sending"),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
