@@ -138,7 +138,16 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("%v", err)
 	}
 	if !rep.OK() {
-		printReport(cio.stderr, rep, 20)
+		if o.logFormat == "json" {
+			for i, pr := range rep.Errors {
+				if i == 20 {
+					break
+				}
+				log.Error("invalid row", "row", pr.Row, "column", pr.Column, "value", pr.Value, "message", pr.Message)
+			}
+		} else {
+			printReport(cio.stderr, rep, 20)
+		}
 		return withCode(exitUsage, fmt.Errorf("%s: %d problem(s) in %d row(s); nothing was sent (run 'svbatch validate %s' for the full list)", input, max(rep.ErrorsTotal, len(rep.Errors)), rep.Rows-rep.Valid, input))
 	}
 	plan, err := planOf(input, opt)
@@ -153,7 +162,11 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 			return err
 		}
 	}
-	printPlan(cio.stderr, plan, o)
+	if o.logFormat == "json" {
+		logPlan(log, plan, o)
+	} else {
+		printPlan(cio.stderr, plan, o)
+	}
 	if !o.dryRun && !o.yes && isTerminal(cio.stdin) {
 		fmt.Fprint(cio.stderr, "Send these operations? Type yes to go on: ")
 		line, _ := bufio.NewReader(cio.stdin).ReadString('\n')
@@ -232,7 +245,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", outPath, err)
 	}
-	printSummary(cio.stderr, counts, outPath, jpath)
+	if o.logFormat != "json" {
+		printSummary(cio.stderr, counts, outPath, jpath)
+	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
 		log.Info("run finished", "outcome", outcome, "results", outPath, "journal", jpath, "counts", countsString(counts))
 	}
@@ -240,7 +255,12 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	switch {
 	case runErr == nil:
 	case stop != nil && stop.Interrupted():
-		fmt.Fprintf(cio.stderr, "Interrupted (%v).\nTo resume, run the same command again: rows already done are not resent, unknown ones are resent with the same request_id.\n", stop.Err)
+		const resume = "to resume, run the same command again: rows already done are not resent, unknown ones are resent with the same request_id"
+		if o.logFormat == "json" {
+			log.Warn("interrupted", "reason", stop.Err.Error(), "resume", resume)
+		} else {
+			fmt.Fprintf(cio.stderr, "Interrupted (%v).\n%s.\n", stop.Err, strings.ToUpper(resume[:1])+resume[1:])
+		}
 		return withCode(exitInterrupted, nil)
 	case stop != nil:
 		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, describeStop(stop.Err)))
@@ -291,6 +311,18 @@ func planOf(input string, opt batch.Options) (*runPlan, error) {
 		p.count[row.Req.OperateType]++
 		p.amount[row.Req.OperateType] += row.Req.ChangeValue
 	}
+}
+
+// logPlan is printPlan as one log record (--log-format json).
+func logPlan(log *slog.Logger, p *runPlan, o *runOptions) {
+	attrs := []any{"input", p.input, "rows", p.rows, "encoding", p.inEnc, "dry_run", o.dryRun}
+	for _, op := range []client.OperateType{client.Charge, client.Freeze, client.Verify, client.Refund} {
+		attrs = append(attrs, op.String()+"_rows", p.count[op], op.String()+"_fen", p.amount[op])
+	}
+	if !o.dryRun {
+		attrs = append(attrs, "gateway", o.conn.gateway, "app_key", o.conn.appKey, "qps", o.qps, "concurrency", o.concurrency)
+	}
+	log.Info("plan", attrs...)
 }
 
 func printPlan(w io.Writer, p *runPlan, o *runOptions) {
