@@ -524,12 +524,14 @@ func TestRunSecretNeverWritten(t *testing.T) {
 		outputs = append(outputs, stdout, stderr)
 		if args[len(args)-1] == "json" {
 			for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
-				if strings.HasPrefix(line, "{") && !json.Valid([]byte(line)) {
-					t.Errorf("not a JSON log line: %s", line)
+				if !json.Valid([]byte(line)) {
+					t.Errorf("--log-format json: not a JSON log line: %s", line)
 				}
 			}
-			if !strings.Contains(stderr, `"msg":"run finished"`) {
-				t.Errorf("no JSON 'run finished' line:\n%s", stderr)
+			for _, msg := range []string{`"msg":"plan"`, `"msg":"run finished"`} {
+				if !strings.Contains(stderr, msg) {
+					t.Errorf("no JSON %s line:\n%s", msg, stderr)
+				}
 			}
 		}
 	}
