@@ -214,7 +214,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			if serr != nil {
 				stop(serr)
 			}
-			if status == record.Failed || status == record.Unknown || status == record.Conflict || status == record.Skipped {
+			if status != record.Succeeded && status != record.AlreadyDone && status != "" {
 				if d.cfg.OnFailure == OnFailureSkipAccount {
 					mu.Lock()
 					if _, ok := blocked[key]; !ok {
@@ -343,11 +343,14 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		return report(st)
 	}
 
+	// A conflict is not written to the journal: the journal keeps what the gateway was sent and
+	// its state, so restoring the row in the file resumes it as it was (ResultOf reports the
+	// conflict from the same comparison).
 	if seen {
 		switch prev.State {
 		case record.Succeeded, record.AlreadyDone:
 			if prev.PayloadHash != hash {
-				return save(record.Conflict, "sent in an earlier run with other values (the gateway keeps the first); correct the file or the account by hand")
+				return report(record.Conflict)
 			}
 			return report(record.AlreadyDone)
 		case record.Failed:
@@ -357,14 +360,9 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 			e.Generation = prev.Generation + 1
 			e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)
 			sent = false
-		case record.Conflict:
-			if prev.PayloadHash != hash {
-				return save(record.Conflict, prev.Note)
-			}
-			// the file was corrected back to what was sent: resume it as sent
 		}
-		if sent && prev.PayloadHash != hash && prev.State != record.Failed {
-			return save(record.Conflict, fmt.Sprintf("may have been sent in an earlier run (state %s) with other values; restore the row as it was, or wait until the gateway shows the first one", prev.State))
+		if sent && prev.PayloadHash != hash {
+			return report(record.Conflict)
 		}
 	}
 	if isBlocked {
@@ -380,17 +378,29 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	e.PayloadHash = hash
 	e.State = record.Sending
 	e.Note = ""
-	// unmark puts a row that was marked sending but never sent back as it was. (Should this not
-	// reach the disk, the durable sending mark errs on the safe side: a rerun sends the row, same id.)
-	unmark := func() error {
+	// restore puts a row that was marked sending but certainly not applied back as it was before
+	// (pending if new), with out's attempts and answer when it was sent. (Should this not reach the
+	// disk, the durable sending mark errs on the safe side: a rerun sends the row, same id.)
+	restore := func(out *client.Outcome, note string) (*journal.Entry, error) {
 		back := prev
 		if !seen {
-			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: record.Pending, Note: "not sent: the run stopped first; a rerun sends it"}
+			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: record.Pending}
+		}
+		back.Line, back.Note = row.Line, note
+		if out != nil && out.Attempts > 0 {
+			back.Attempts += out.Attempts
+			back.FinishedAt = time.Now().UTC()
+			fillAnswer(&back, *out)
 		}
 		if err := d.journal.Record(back); err != nil {
-			return &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
+			return nil, &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
 		}
-		return nil
+		return &back, nil
+	}
+	const notReached = "not sent: the run stopped first; a rerun sends it"
+	unmark := func() error {
+		_, err := restore(nil, notReached)
+		return err
 	}
 	if err := d.journal.MarkSending(ctx, e); err != nil {
 		if ctx.Err() != nil {
@@ -432,7 +442,16 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 			}
 			return "", runStop
 		}
-		st, note = record.Unknown, "stopped before a definitive answer; a rerun resends it with the same request_id"
+		// sent, but refused before it could apply (flow control, a run-stopping error, never
+		// delivered): as if not sent, the answer kept for the report
+		back, err := restore(&out, fmt.Sprintf("not applied (%v); a rerun sends it", out.Err))
+		if err != nil {
+			return "", err
+		}
+		if _, err := report(back.State); err != nil {
+			return back.State, err
+		}
+		return back.State, runStop
 	case record.Unknown:
 		note = "no definitive answer after retries; a rerun resends it with the same request_id (safe)"
 	}

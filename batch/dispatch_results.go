@@ -1,6 +1,8 @@
 package batch
 
 import (
+	"fmt"
+
 	"svbatch/journal"
 	"svbatch/record"
 )
@@ -32,6 +34,16 @@ func ResultOf(row Row, e journal.Entry, ok bool, runID int64) record.Result {
 	case r.Status == record.Sending:
 		r.Status = record.Unknown
 		r.Note = "the run stopped while this row was in flight; a rerun resends it with the same request_id (safe)"
+	}
+	// The row as the file has it now against what the gateway was sent.
+	if e.PayloadHash != "" && e.PayloadHash != PayloadHash(row.Req) {
+		switch r.Status {
+		case record.Succeeded, record.AlreadyDone, record.Unknown:
+			r.Note = fmt.Sprintf("conflict: sent earlier with other values (that send is %s; the gateway keeps the first): put the row back as it was, or correct the account by hand", r.Status)
+			r.Status = record.Conflict
+		case record.Failed:
+			r.Note = "failed earlier; the row has changed since: rerun with --retry-failed to send the corrected row"
+		}
 	}
 	r.Answered, r.BizSuccess, r.ResultOK, r.ResultCode, r.ResultDesc = e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc
 	r.ErrCode, r.ErrMsg, r.ErrSubCode, r.ErrSubMsg = e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg

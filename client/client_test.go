@@ -162,6 +162,8 @@ func TestDoErrors(t *testing.T) {
 				}
 			}},
 		{"isp transient", 200, `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-error","sub_msg":"busy"}}`, Transient, nil},
+		{"unlisted code", 200, `{"error_response":{"code":15,"msg":"Remote service error"}}`, OutcomeUnknown, nil},
+		{"isv on any code is final", 200, `{"error_response":{"code":15,"msg":"x","sub_code":"isv.something"}}`, Final, nil},
 		{"code 10", 200, `{"error_response":{"code":10,"msg":"Service currently unavailable"}}`, Transient, nil},
 		{"isp timeout", 200, `{"error_response":{"code":15,"msg":"Remote service error","sub_code":"isp.remote-service-timeout"}}`, OutcomeUnknown, nil},
 		{"isv final", 200, `{"error_response":{"code":41,"msg":"Invalid arguments","sub_code":"isv.invalid-parameter","sub_msg":"change_value"}}`, Final,
@@ -347,7 +349,8 @@ func TestRetrier(t *testing.T) {
 		{"isp until attempts run out is unknown", []string{ispBody}, time.Minute, record.Unknown, 4, false, 3},
 		{"isv is failed at once", []string{isvBody}, time.Minute, record.Failed, 1, false, 0},
 		{"business rejection is failed", []string{`{"result":{"biz_success":false,"result":false,"result_code":"X"}}`}, time.Minute, record.Failed, 1, false, 0},
-		{"bad signature stops", []string{`{"error_response":{"code":25,"msg":"Invalid signature"}}`}, time.Minute, record.Failed, 1, true, 0},
+		{"bad signature stops, not applied", []string{`{"error_response":{"code":25,"msg":"Invalid signature"}}`}, time.Minute, record.Pending, 1, true, 0},
+		{"unlisted code is retried, then unknown", []string{`{"error_response":{"code":1,"msg":"Unknown error"}}`}, time.Minute, record.Unknown, 4, false, 3},
 		{"garbage then ok", []string{"<html>", okBody}, time.Minute, record.Succeeded, 2, false, 1},
 	}
 	for _, c := range cases {
@@ -447,5 +450,75 @@ func BenchmarkSignAndEncode(b *testing.B) {
 			form.Set(k, v)
 		}
 		_ = form.Encode()
+	}
+}
+
+// TestRetrierStatusAfterMixedAnswers: once an attempt may have been applied, no error answer makes
+// the row failed (only a normal answer, which the gateway's idempotency makes definitive, decides);
+// rows that certainly were not applied are pending.
+func TestRetrierStatusAfterMixedAnswers(t *testing.T) {
+	sentTimeout := &TransportError{Sent: true, Timeout: true, Err: errors.New("timeout")}
+	unsent := &TransportError{Sent: false, Err: errors.New("connection refused")}
+	session := &APIError{Code: 27, Msg: "Invalid session"}
+	isv := &APIError{Code: 41, Msg: "Invalid arguments", SubCode: "isv.invalid-parameter"}
+	isp := &APIError{Code: 15, SubCode: "isp.remote-service-error"}
+	ban := &APIError{Code: 7, SubCode: "accesscontrol.limited-by-app-access-count", SubMsg: "This ban will last for 1 more seconds"}
+	reject := &Response{Result: Result{BizSuccess: false, Result: false, ResultCode: "BALANCE_NOT_ENOUGH"}}
+	ok := &Response{Result: Result{BizSuccess: true, Result: true}}
+	type answer struct {
+		resp *Response
+		err  error
+	}
+	cases := []struct {
+		name    string
+		answers []answer
+		status  record.Status
+		stop    bool
+	}{
+		{"timeout then session error stays unknown", []answer{{nil, sentTimeout}, {nil, session}}, record.Unknown, true},
+		{"timeout then isv stays unknown", []answer{{nil, sentTimeout}, {nil, isv}}, record.Unknown, false},
+		{"timeout then rejection is failed (idempotent answer)", []answer{{nil, sentTimeout}, {reject, nil}}, record.Failed, false},
+		{"timeout then ok", []answer{{nil, sentTimeout}, {ok, nil}}, record.Succeeded, false},
+		{"isv at once is failed", []answer{{nil, isv}}, record.Failed, false},
+		{"ban then isv is failed", []answer{{nil, ban}, {nil, isv}}, record.Failed, false},
+		{"unsent until attempts run out is pending", []answer{{nil, unsent}}, record.Pending, false},
+		{"isp until attempts run out is unknown", []answer{{nil, isp}}, record.Unknown, false},
+		{"unsent then isp is unknown", []answer{{nil, unsent}, {nil, isp}}, record.Unknown, false},
+		{"session error at once is pending", []answer{{nil, session}}, record.Pending, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := &fakeSleep{}
+			p := DefaultRetryPolicy()
+			p.MaxAttempts, p.Sleep = 3, fs.sleep
+			r := &Retrier{Policy: p, Gate: NewGate(fs.now, fs.sleep)}
+			i := 0
+			out := r.Run(context.Background(), func(context.Context) (*Response, error) {
+				a := c.answers[min(i, len(c.answers)-1)]
+				i++
+				return a.resp, a.err
+			})
+			if out.Status != c.status || (out.Stop != nil) != c.stop {
+				t.Errorf("status %s stop %v; want %s stop=%v", out.Status, out.Stop, c.status, c.stop)
+			}
+		})
+	}
+}
+
+// TestRetrierBoundsRepeatedBans: a gateway that keeps banning a request stops the run (resumable)
+// once the request's own ban waits pass MaxBanWait, instead of spinning forever.
+func TestRetrierBoundsRepeatedBans(t *testing.T) {
+	ban := &APIError{Code: 7, SubCode: "accesscontrol.limited-by-app-access-count", SubMsg: "This ban will last for 1 more seconds"}
+	fs := &fakeSleep{}
+	p := DefaultRetryPolicy()
+	p.MaxBanWait, p.Sleep = 10*time.Second, fs.sleep
+	r := &Retrier{Policy: p, Gate: NewGate(fs.now, fs.sleep)}
+	out := r.Run(context.Background(), func(context.Context) (*Response, error) { return nil, ban })
+	var tooLong *BanTooLongError
+	if !errors.As(out.Stop, &tooLong) || out.Status != record.Pending {
+		t.Fatalf("got status %s stop %v; want pending and a BanTooLongError", out.Status, out.Stop)
+	}
+	if out.Attempts < 5 || out.Attempts > 6 {
+		t.Errorf("%d attempts; want 5 or 6 (2 s per ban, 10 s at most)", out.Attempts)
 	}
 }

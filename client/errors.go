@@ -76,6 +76,7 @@ const (
 	// written, isp.*timeout, a garbled answer). Retry with the same request_id; never report it failed.
 	OutcomeUnknown
 	// Final: a definitive rejection (isv.*, 11–13, 21–34, 40–43, 50): failed, not retried.
+	// Codes no list names are OutcomeUnknown.
 	Final
 	// RunStopping: every row would fail the same way (signature, timestamp, session, app key): stop the run.
 	RunStopping
@@ -129,10 +130,13 @@ func classifyAPI(e *APIError) Class {
 		return Transient
 	case e.Code == 25 || e.Code == 26 || e.Code == 27 || e.Code == 29 || e.Code == 31:
 		return RunStopping
-	case e.HTTPStatus >= 500 && e.Code == 0:
-		return Transient
+	case strings.HasPrefix(sub, "isv."),
+		e.Code >= 11 && e.Code <= 13, e.Code >= 21 && e.Code <= 34, e.Code >= 40 && e.Code <= 43, e.Code == 50:
+		return Final
 	}
-	return Final
+	// A code DESIGN.md does not list (1 unknown error, 15 without a sub code, …): the gateway may have
+	// applied it; resend with the same request_id rather than call it failed.
+	return OutcomeUnknown
 }
 
 var banRE = regexp.MustCompile(`(?i)ban will last for (\d+) more second`)

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -129,10 +130,14 @@ func (g *Gate) Wait(ctx context.Context) error {
 
 // Outcome is what happened to one request after retries.
 type Outcome struct {
-	Status   record.Status // succeeded, failed, unknown; pending if never sent
-	Attempts int           // sends made (flow-control refusals included)
-	Response *Response     // the normal answer, if one came (success or business rejection)
-	Err      error         // the last error, if the row did not succeed with a normal answer
+	// Status is succeeded or failed after a definitive answer; unknown when the gateway may have
+	// applied the request without a definitive answer; pending when it certainly did not apply it
+	// (never sent, or refused before it reached the ledger: flow control, a run-stopping error, a
+	// connection that never took the request).
+	Status   record.Status
+	Attempts int       // sends made (flow-control refusals included)
+	Response *Response // the normal answer, if one came (success or business rejection)
+	Err      error     // the last error, if the row did not succeed with a normal answer
 	// Stop, when set, asks the whole run to stop: a run-stopping error, a ban longer than
 	// MaxBanWait (*BanTooLongError), or the context's end.
 	Stop error
@@ -146,39 +151,68 @@ type Retrier struct {
 	Before func(ctx context.Context) error
 }
 
+// notApplied reports whether err proves the gateway did not apply the request: flow control and
+// run-stopping errors are refused before the ledger, and an unsent request never reached it.
+func notApplied(err error) bool {
+	var te *TransportError
+	if errors.As(err, &te) {
+		return !te.Sent
+	}
+	c := Classify(err)
+	return c == FlowControl || c == RunStopping
+}
+
 // Run sends via send until a definitive answer, a stop, or attempts run out. send receives a context
 // that is not cancelled with ctx: a request in flight is allowed to finish (bounded by the client's
 // timeout) when the run is interrupted; ctx only stops further attempts.
 //
-// Status rules: a normal answer decides (succeeded, or failed for a business rejection); a final
-// error is failed; transient and unknown outcomes retry, and when attempts run out the row is
-// unknown, never failed, because the gateway may have applied it and only a resend with the same
-// request_id can tell safely.
+// Status rules. A normal answer decides, for every attempt: the gateway is idempotent on request_id,
+// so a later attempt's answer is the first application's answer (succeeded, or failed for a business
+// rejection). Once an attempt may have been applied (a timeout after sending, an isp.* error, a
+// garbled answer), no error answer can prove it was not: the row stays unknown, never failed, and
+// only a resend with the same request_id can tell safely. A final error on a clean first attempt is
+// failed. Rows that certainly were not applied are pending.
 func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Response, error)) Outcome {
 	var out Outcome
-	out.Status = record.Pending
+	maybeApplied := false
+	settle := func() Outcome {
+		if maybeApplied {
+			out.Status = record.Unknown
+		} else {
+			out.Status = record.Pending
+		}
+		return out
+	}
 	sendCtx := context.WithoutCancel(ctx)
 	tries := 0
+	var banned time.Duration // this request's own flow-control waits
 	for {
 		if r.Gate != nil {
 			if err := r.Gate.Wait(ctx); err != nil {
 				out.Stop = err
-				return out
+				return settle()
 			}
 		}
 		if r.Before != nil {
 			if err := r.Before(ctx); err != nil {
 				out.Stop = err
-				return out
+				return settle()
 			}
 		}
 		if err := ctx.Err(); err != nil {
 			out.Stop = err
-			return out
+			return settle()
 		}
 		resp, err := send(sendCtx)
 		out.Attempts++
 		class := Classify(err)
+		appliedBefore := maybeApplied
+		if err != nil {
+			out.Err = err
+			if !notApplied(err) {
+				maybeApplied = true
+			}
+		}
 		switch class {
 		case OK:
 			out.Response, out.Err = resp, nil
@@ -189,38 +223,37 @@ func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Resp
 			}
 			return out
 		case Final:
-			out.Status, out.Err = record.Failed, err
-			return out
-		case RunStopping:
-			out.Status, out.Err, out.Stop = record.Failed, err, err
-			return out
-		case FlowControl:
-			out.Err = err
-			wait := BanWait(err)
-			if wait > r.Policy.MaxBanWait {
-				out.Stop = &BanTooLongError{Wait: wait, Max: r.Policy.MaxBanWait, Err: err}
+			// a definitive rejection of this attempt; failed unless an earlier one may have applied
+			if !appliedBefore {
+				out.Status = record.Failed
 				return out
+			}
+			return settle()
+		case RunStopping:
+			out.Stop = err
+			return settle()
+		case FlowControl:
+			wait := BanWait(err)
+			banned += wait
+			if wait > r.Policy.MaxBanWait || banned > r.Policy.MaxBanWait {
+				out.Stop = &BanTooLongError{Wait: max(wait, banned), Max: r.Policy.MaxBanWait, Err: err}
+				return settle()
 			}
 			if r.Gate != nil {
 				r.Gate.Close(wait)
 			} else if serr := r.Policy.sleep(ctx, wait); serr != nil {
 				out.Stop = serr
-				return out
+				return settle()
 			}
 			continue
-		case Transient, OutcomeUnknown, Canceled:
-			out.Err = err
-			if class != Transient || out.Status == record.Unknown {
-				out.Status = record.Unknown
-			}
+		default: // Transient, OutcomeUnknown, Canceled
 			tries++
 			if tries >= r.Policy.MaxAttempts {
-				out.Status = record.Unknown
-				return out
+				return settle()
 			}
 			if serr := r.Policy.sleep(ctx, r.Policy.Backoff(tries)); serr != nil {
 				out.Stop = serr
-				return out
+				return settle()
 			}
 		}
 	}

@@ -149,8 +149,8 @@ func runCall(ctx context.Context, io *cmdIO, o *callOptions) error {
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return cl.Do(ctx, req) })
 
 	res := callOutput{Status: out.Status, RequestID: req.RequestID, Attempts: out.Attempts}
-	if res.Status == record.Pending { // stopped before any definitive answer
-		res.Status = record.Unknown
+	if res.Status == record.Pending { // certainly not applied: refused before the ledger, or never sent
+		res.Status = record.Failed
 	}
 	if out.Response != nil {
 		res.TraceID = out.Response.TraceID

@@ -355,6 +355,48 @@ func TestRunConflictAfterEditedAmount(t *testing.T) {
 			t.Errorf("C01 available %d; want 400 (the first amount, applied once)", b.Available)
 		}
 	}
+	// Putting the row back as it was resumes it as it was: already done, nothing resent.
+	ops[2].fen = 1000
+	rtWriteCSV(t, dir, "ops.csv", ops)
+	if _, stderr, code := runCLI(t, g.env(), "run", in, "--yes", "--qps", "0"); code != 0 {
+		t.Fatalf("run after restoring the row: exit %d; want 0\n%s", code, stderr)
+	}
+	if n := g.n.Load(); n != sent {
+		t.Errorf("run after restoring the row sent %d requests; want none", n-sent)
+	}
+	if got := rtCount(rtReadResults(t, in+".results.xlsx"), "already_done"); got != len(ops) {
+		t.Errorf("%d rows already_done after restoring; want %d", got, len(ops))
+	}
+}
+
+// TestRunRunStoppingErrorThenFixed: a wrong secret stops the run at its first answer, which the
+// gateway refused before its ledger; after the fix, the rerun sends every row, that one included.
+func TestRunRunStoppingErrorThenFixed(t *testing.T) {
+	t.Parallel()
+	g := rtStart(t, sandbox.Config{})
+	dir := t.TempDir()
+	ops := rtSimpleOps(3)
+	in := rtWriteCSV(t, dir, "ops.csv", ops)
+	env := g.env()
+	env["SVBATCH_APP_SECRET"] = "not-the-secret"
+	_, stderr, code := runCLI(t, env, "run", in, "--yes", "--qps", "0", "--concurrency", "1")
+	if code != exitUsage || !strings.Contains(stderr, "secret") {
+		t.Fatalf("wrong secret: exit %d; want 2 naming the secret\n%s", code, stderr)
+	}
+	if st := rtStatuses(rtReadResults(t, in+".results.xlsx")); len(st) == 0 {
+		t.Fatal("no results after a stopped run")
+	}
+	for _, r := range rtReadResults(t, in+".results.xlsx") {
+		if r["status"] != "pending" {
+			t.Errorf("after the stop, row %s is %s; want pending (nothing was applied)", r["row"], r["status"])
+		}
+	}
+	if _, stderr, code := runCLI(t, g.env(), "run", in, "--yes", "--qps", "0"); code != 0 {
+		t.Fatalf("fixed rerun: exit %d; want 0\n%s", code, stderr)
+	}
+	if got := rtCount(rtReadResults(t, in+".results.xlsx"), "succeeded"); got != len(ops) {
+		t.Errorf("%d rows succeeded after the fix; want all %d", got, len(ops))
+	}
 }
 
 // TestRunRetryFailed: a rejected row stays failed on reruns until --retry-failed resends it under a
