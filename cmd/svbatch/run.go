@@ -168,9 +168,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		printPlan(cio.stderr, plan, o)
 	}
 	if !o.dryRun && !o.yes && isTerminal(cio.stdin) {
-		fmt.Fprint(cio.stderr, "Send these operations? Type yes to go on: ")
-		line, _ := bufio.NewReader(cio.stdin).ReadString('\n')
-		if a := strings.ToLower(strings.TrimSpace(line)); a != "yes" && a != "y" {
+		if !confirm(ctx, cio, "Send these operations? Type yes to go on: ") {
 			return withCode(exitUsage, errors.New("not confirmed; nothing was sent"))
 		}
 	}
@@ -288,6 +286,24 @@ func checkNamespace(j *journal.Journal, ns string) error {
 		}
 	}
 	return nil
+}
+
+// confirm asks on the terminal; Ctrl-C (ctx ending) or anything but yes/y is a no.
+func confirm(ctx context.Context, cio *cmdIO, question string) bool {
+	fmt.Fprint(cio.stderr, question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(cio.stdin).ReadString('\n')
+		answer <- line
+	}()
+	select {
+	case line := <-answer:
+		a := strings.ToLower(strings.TrimSpace(line))
+		return a == "yes" || a == "y"
+	case <-ctx.Done():
+		fmt.Fprintln(cio.stderr)
+		return false
+	}
 }
 
 // planOf streams the valid file once to count rows and amounts per operation.
