@@ -137,6 +137,8 @@ func TestREADMECommandsRun(t *testing.T) {
 		{"validate mine.csv", nil, exitUsage},
 		{"run tonight.xlsx", nil, 0},
 		{"run incoming/tonight.csv", nil, 0},
+		// every row of tonight.xlsx succeeded: its Retry sheet is empty, which run refuses (exit 2)
+		{"run tonight.xlsx.results.xlsx --sheet Retry", nil, exitUsage},
 		{"reconcile tonight.xlsx.results.xlsx expected.xlsx --out", func() { expectedFrom(t, "tonight.xlsx.results.xlsx", "expected.xlsx") }, 0},
 		{"reconcile incoming/tonight.csv.results.xlsx expected.csv", func() { expectedFrom(t, "incoming/tonight.csv.results.xlsx", "expected.csv") }, 0},
 		{"reconcile tonight.xlsx.results.xlsx expected.xlsx --balances", func() {

@@ -430,6 +430,24 @@ func runInfo(p *runPlan, o *runOptions, started time.Time, outcome string) repor
 func printSummary(w io.Writer, counts map[record.Status]int, out, jpath string) {
 	fmt.Fprintf(w, "Results: %s\n", countsString(counts))
 	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
+	retry := 0
+	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Pending} {
+		retry += counts[st]
+	}
+	if retry > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
+		fmt.Fprintf(w, "%d row(s) to look at are on its %s sheet. Fix them there, then send them with the same journal:\n"+
+			"  svbatch run %s --sheet %s --journal %s --retry-failed\n"+
+			"(--retry-failed resends the rows that failed under a new request_id; unknown, skipped and pending rows are resent as they are)\n",
+			retry, reports.RetrySheet, shellQuote(out), reports.RetrySheet, shellQuote(jpath))
+	}
+}
+
+// shellQuote quotes a path for a copy-pasted command line when it needs it.
+func shellQuote(p string) string {
+	if strings.ContainsAny(p, " '\"$`\\*?&;|<>()[]{}#~!") {
+		return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+	}
+	return p
 }
 
 func countsString(counts map[record.Status]int) string {
