@@ -752,9 +752,19 @@ func normOuterType(s string) (string, bool) {
 	return "", false
 }
 
+// MaxChangeValue is the largest change_value of one row, in fen: 1,000,000,000,000 fen =
+// ¥10,000,000,000.00 (ten billion yuan). A larger amount is refused, never truncated. The limit
+// keeps every sum of amounts (a plan's totals, a reconciliation's) far from int64 overflow: more
+// than 9 million rows at the limit are needed to reach it.
+const MaxChangeValue int64 = 1_000_000_000_000
+
+// msgTooLarge is the problem of an amount above MaxChangeValue (or beyond int64).
+var msgTooLarge = fmt.Sprintf("is more than the per-row limit of %d fen (%d.%02d yuan): refused, never truncated; check the unit (--amount-unit) or split the operation",
+	MaxChangeValue, MaxChangeValue/100, MaxChangeValue%100)
+
 // ParseAmount converts a change_value cell to fen, exactly: integer fen by default, or yuan with
-// at most 2 decimal places when yuan is set. It never rounds and never uses floating point; msg
-// says what is wrong ("" when fine).
+// at most 2 decimal places when yuan is set. It never rounds and never uses floating point; an
+// amount above MaxChangeValue is refused. msg says what is wrong ("" when fine).
 func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 	s = strings.TrimSpace(s)
 	if len(s) > 0 && len(s) <= 16 && s[0] != '0' && allDigits(s) {
@@ -765,6 +775,9 @@ func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 		}
 		if yuan {
 			n *= 100
+		}
+		if n > MaxChangeValue {
+			return 0, msgTooLarge
 		}
 		return n, ""
 	}
@@ -801,7 +814,7 @@ func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 	if digits := strings.TrimLeft(intPart, "0"); digits != "" {
 		var err error
 		if n, err = strconv.ParseInt(digits, 10, 64); err != nil {
-			return 0, "is too large"
+			return 0, msgTooLarge
 		}
 	}
 	if yuan {
@@ -816,12 +829,15 @@ func ParseAmount(s string, yuan bool) (fen int64, msg string) {
 		}
 		cents, _ := strconv.ParseInt(frac, 10, 64)
 		if n > (maxFen-cents)/100 {
-			return 0, "is too large"
+			return 0, msgTooLarge
 		}
 		n = n*100 + cents
 	}
 	if n <= 0 {
 		return 0, "must be greater than 0"
+	}
+	if n > MaxChangeValue {
+		return 0, msgTooLarge
 	}
 	return n, ""
 }

@@ -118,7 +118,20 @@ func TestParseAmount(t *testing.T) {
 		{"10.00元", false, 0, "currency sign or unit"},
 		{"¥10", true, 0, "currency sign or unit"},
 		{"abc", false, 0, "not a number"},
-		{"9223372036854775808", false, 0, "too large"},
+		{"9223372036854775808", false, 0, "per-row limit of 1000000000000 fen (10000000000.00 yuan)"},
+		{"1000000000000", false, MaxChangeValue, ""},       // the limit, fen (fast path)
+		{"1000000000001", false, 0, "per-row limit"},       // one fen over (fast path)
+		{"0001000000000000", false, MaxChangeValue, ""},    // the limit, leading zeros (slow path)
+		{"0001000000000001", false, 0, "per-row limit"},    // one fen over (slow path)
+		{"9223372036854775807", false, 0, "per-row limit"}, // int64's maximum
+		{"10000000000", true, MaxChangeValue, ""},          // the limit, yuan (fast path)
+		{"10000000000.00", true, MaxChangeValue, ""},       // the limit, yuan with decimals
+		{"10000000000.01", true, 0, "10000000000.00 yuan"}, // one fen over, yuan
+		{"10000000001", true, 0, "per-row limit"},          // one yuan over (fast path)
+		{"9999999999.99", true, MaxChangeValue - 1, ""},    // one fen under, yuan
+		{"9999999999999999", true, 0, "per-row limit"},     // 16 digits of yuan: fast path, over
+		{"92233720368547758.07", true, 0, "per-row limit"}, // was int64's maximum
+		{"92233720368547758.08", true, 0, "per-row limit"}, // beyond int64
 		{"10.5", true, 1050, ""},
 		{"0.01", true, 1, ""},
 		{"12", true, 1200, ""},
@@ -127,8 +140,6 @@ func TestParseAmount(t *testing.T) {
 		{".5", true, 0, "not a number"},
 		{"5.", true, 0, "not a number"},
 		{"0.00", true, 0, "greater than 0"},
-		{"92233720368547758.07", true, 9223372036854775807, ""},
-		{"92233720368547758.08", true, 0, "too large"},
 	}
 	for _, tc := range tests {
 		fen, msg := ParseAmount(tc.in, tc.yuan)

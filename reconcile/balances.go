@@ -6,7 +6,20 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"svbatch/reports"
 )
+
+// MaxBalance bounds a balance's magnitude in a balances file, in fen: 10^15 fen =
+// ¥10,000,000,000,000.00 (ten trillion yuan), the sandbox's own cap on available+frozen
+// (sandbox.MaxBalance). A larger |available| or |frozen| is refused, never truncated: it keeps a
+// per-account difference far from int64 overflow. Sums over many accounts could still pass int64
+// (about 2,300 accounts at the limit), so CheckBalances checks every sum.
+const MaxBalance int64 = 1_000_000_000_000_000
+
+// msgBalanceTooLarge is the problem of a balance beyond ±MaxBalance.
+var msgBalanceTooLarge = fmt.Sprintf("beyond the limit of ±%d fen (±%d.%02d yuan) per balance: refused, never truncated",
+	MaxBalance, MaxBalance/100, MaxBalance%100)
 
 // BalanceColumns is the balances file shape (the sandbox's /sandbox/balances.csv):
 // one account per row, available and frozen in fen.
@@ -44,7 +57,7 @@ func balanceHeader(h string) (string, bool) {
 }
 
 // ReadBalances reads a balances file. file names it in errors ("balances", "actual balances");
-// amounts are in unit u (signed: a balance may be negative). hf maps headers (nil = canonical
+// amounts are in unit u (signed: a balance may be negative, at most MaxBalance either way). hf maps headers (nil = canonical
 // names only). Two rows for one account are an error: the file is not a closing-balance list.
 func ReadBalances(src Source, file string, u Unit, hf HeaderFunc) ([]Balance, error) {
 	p := &problems{max: 50}
@@ -94,6 +107,9 @@ func ReadBalances(src Source, file string, u Unit, hf HeaderFunc) ([]Balance, er
 			if err != nil {
 				p.add(RowError{File: file, Line: line, Column: f.col, Value: get(f.col), Msg: err.Error() + " (unit " + u.String() + ")"})
 				bad = true
+			} else if v > MaxBalance || v < -MaxBalance {
+				p.add(RowError{File: file, Line: line, Column: f.col, Value: get(f.col), Msg: msgBalanceTooLarge + " (unit " + u.String() + ")"})
+				bad = true
 			}
 			*f.dst = v
 		}
@@ -125,7 +141,8 @@ type BalanceEntry struct {
 	Note                               string
 }
 
-// AvailableDifference is ActualAvailable − ExpectedAvailable.
+// AvailableDifference is ActualAvailable − ExpectedAvailable. (It fits in int64 for balances
+// ReadBalances accepted, and CheckBalances records no entry whose difference does not.)
 func (b BalanceEntry) AvailableDifference() int64 { return b.ActualAvailable - b.ExpectedAvailable }
 
 // FrozenDifference is ActualFrozen − ExpectedFrozen.
@@ -134,8 +151,10 @@ func (b BalanceEntry) FrozenDifference() int64 { return b.ActualFrozen - b.Expec
 // CheckBalances compares expected closing balances with actual ones and records the accounts whose
 // available or frozen balance differs by more than the report's tolerance as balance_mismatch.
 // An account missing from one side counts as 0 available, 0 frozen there. It returns how many
-// accounts were compared.
-func (r *Report) CheckBalances(expected, actual []Balance) int {
+// accounts were compared. Every difference and sum is checked: one that passes int64 is an
+// *InputError naming the account's row (file "balances" for expected, "actual balances" for
+// actual), and the report is left without balance entries.
+func (r *Report) CheckBalances(expected, actual []Balance) (int, error) {
 	type pair struct {
 		exp, act *Balance
 	}
@@ -171,8 +190,28 @@ func (r *Report) CheckBalances(expected, actual []Balance) int {
 			}
 			e.ActualAvailable, e.ActualFrozen, e.InActual, e.ActualRow = p.act.Available, p.act.Frozen, true, p.act.Line
 		}
-		da, df := e.AvailableDifference(), e.FrozenDifference()
-		if abs(da) <= r.Tolerance && abs(df) <= r.Tolerance {
+		// The account's row to name if a sum passes int64: the actual one when there is one.
+		fail := func(what string) (int, error) {
+			r.balances = r.balances[:0]
+			r.totals[BalanceMismatch] = Total{}
+			re := RowError{File: "actual balances", Line: e.ActualRow,
+				Msg: overflowMsg(what) + " (account " + e.BrandID + " " + e.Customer.String() + ")"}
+			if !e.InActual {
+				re.File, re.Line = "balances", e.ExpectedRow
+			}
+			return 0, &InputError{Problems: []RowError{re}, Total: 1}
+		}
+		da, ok1 := reports.SubFen(e.ActualAvailable, e.ExpectedAvailable)
+		df, ok2 := reports.SubFen(e.ActualFrozen, e.ExpectedFrozen)
+		if !ok1 || !ok2 {
+			return fail("the account's balance difference")
+		}
+		ada, ok1 := absFen(da)
+		adf, ok2 := absFen(df)
+		if !ok1 || !ok2 {
+			return fail("the account's balance difference")
+		}
+		if ada <= r.Tolerance && adf <= r.Tolerance {
 			continue
 		}
 		var notes []string
@@ -190,14 +229,32 @@ func (r *Report) CheckBalances(expected, actual []Balance) int {
 		}
 		e.Note = strings.Join(notes, "; ")
 		t.Count++
-		t.Amount += abs(da) + abs(df)
-		t.Expected += e.ExpectedAvailable + e.ExpectedFrozen
-		t.Actual += e.ActualAvailable + e.ActualFrozen
+		gross, ok := reports.AddFen(ada, adf)
+		if !ok || !addTo(&t.Amount, gross) {
+			return fail("the balance_mismatch amount total")
+		}
+		ex, ok1 := reports.AddFen(e.ExpectedAvailable, e.ExpectedFrozen)
+		ac, ok2 := reports.AddFen(e.ActualAvailable, e.ActualFrozen)
+		if !ok1 || !ok2 || !addTo(&t.Expected, ex) || !addTo(&t.Actual, ac) {
+			return fail("the balance_mismatch expected or actual total")
+		}
 		r.balances = append(r.balances, e)
 	}
-	t.Difference = t.Actual - t.Expected
+	var ok bool
+	if t.Difference, ok = reports.SubFen(t.Actual, t.Expected); !ok {
+		r.balances = r.balances[:0]
+		return 0, &InputError{Problems: []RowError{{File: "balances", Msg: overflowMsg("the balance_mismatch difference (actual − expected)")}}, Total: 1}
+	}
 	r.totals[BalanceMismatch] = t
-	return len(keys)
+	return len(keys), nil
+}
+
+// absFen is |v|, false when it does not fit (v = MinInt64).
+func absFen(v int64) (int64, bool) {
+	if v < 0 {
+		return reports.SubFen(0, v)
+	}
+	return v, true
 }
 
 // Balances returns the balance_mismatch entries, sorted by account.

@@ -3,6 +3,9 @@ package reconcile
 import (
 	"context"
 	"encoding/csv"
+	"errors"
+	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -265,8 +268,8 @@ func TestBalances(t *testing.T) {
 	for name, act := range map[string][]Balance{"file": fromFile, "url": fromURL} {
 		t.Run(name, func(t *testing.T) {
 			r := &Report{}
-			if n := r.CheckBalances(exp, act); n != 4 {
-				t.Errorf("accounts compared %d; want 4", n)
+			if n, err := r.CheckBalances(exp, act); err != nil || n != 4 {
+				t.Errorf("accounts compared %d, %v; want 4", n, err)
 			}
 			got := r.Balances()
 			var keys []string
@@ -304,11 +307,75 @@ func TestReadBalancesErrors(t *testing.T) {
 		{"no customer", "brand_id,customer_id,available,frozen\nB1,,1,0\n", "a customer is needed"},
 		// No frozen column.
 		{"missing column", "brand_id,customer_id,available\nB1,C1,1\n", "column frozen: required column missing"},
+		// A balance beyond ±MaxBalance, either sign, is refused (never truncated).
+		{"available over the limit", "brand_id,customer_id,available,frozen\nB1,C1,1000000000000000,0\nB1,C2,1000000000000001,0\n",
+			"balances row 3 column available value \"1000000000000001\": beyond the limit of ±1000000000000000 fen (±10000000000000.00 yuan)"},
+		{"negative over the limit", "brand_id,customer_id,available,frozen\nB1,C1,-1000000000000000,0\nB1,C2,0,-1000000000000001\n",
+			"balances row 3 column frozen"},
+		{"int64 maximum", "brand_id,customer_id,available,frozen\nB1,C1,9223372036854775807,0\n", "beyond the limit"},
 	}
 	for _, tc := range tests {
 		_, err := ReadBalances(csvSource(t, tc.csv), "balances", Fen, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v; want an error with %q", tc.name, err, tc.want)
 		}
+	}
+	// At the limit, fen and yuan, both signs: read.
+	for _, tc := range []struct {
+		csv string
+		u   Unit
+	}{
+		{"brand_id,customer_id,available,frozen\nB1,C1,1000000000000000,-1000000000000000\n", Fen},
+		{"brand_id,customer_id,available,frozen\nB1,C1,10000000000000.00,-10000000000000\n", Yuan},
+	} {
+		bs, err := ReadBalances(csvSource(t, tc.csv), "balances", tc.u, nil)
+		if err != nil || len(bs) != 1 || bs[0].Available != MaxBalance || bs[0].Frozen != -MaxBalance {
+			t.Errorf("%s at the limit: %+v, %v; want ±MaxBalance", tc.u, bs, err)
+		}
+	}
+	// One fen over, yuan.
+	if _, err := ReadBalances(csvSource(t, "brand_id,customer_id,available,frozen\nB1,C1,10000000000000.01,0\n"), "balances", Yuan, nil); err == nil || !strings.Contains(err.Error(), "beyond the limit") {
+		t.Errorf("yuan one fen over: %v; want beyond the limit", err)
+	}
+}
+
+// CheckBalances sums checked: accounts at ±MaxBalance pass int64 after about 2,300 of them, which
+// is an *InputError naming the account's row, not a wrapped total; values beyond ±MaxBalance
+// (not from ReadBalances) are caught in the per-account difference.
+func TestCheckBalancesOverflow(t *testing.T) {
+	t.Parallel()
+	var exp, act []Balance
+	for i := range 3000 {
+		c := Customer{CustomerID: fmt.Sprintf("C%04d", i)}
+		exp = append(exp, Balance{BrandID: "B1", Customer: c, Available: MaxBalance, Frozen: MaxBalance, Line: i + 2})
+		act = append(act, Balance{BrandID: "B1", Customer: c, Available: -MaxBalance, Frozen: -MaxBalance, Line: i + 2})
+	}
+	r := &Report{}
+	// 9223372036854775807 / 4e15 = 2305.8: the 2306th account (C2305, row 2307) passes int64.
+	_, err := r.CheckBalances(exp, act)
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "actual balances row 2307: the balance_mismatch amount total passes the int64 limit") ||
+		!strings.Contains(err.Error(), "customer_id=C2305") {
+		t.Errorf("got %v; want an *InputError at actual balances row 2307", err)
+	}
+	if len(r.Balances()) != 0 || r.Totals(BalanceMismatch) != (Total{}) {
+		t.Errorf("after the error: %d entries, totals %+v; want none", len(r.Balances()), r.Totals(BalanceMismatch))
+	}
+	// Fewer accounts sum fine.
+	r = &Report{}
+	if n, err := r.CheckBalances(exp[:2000], act[:2000]); err != nil || n != 2000 || r.Totals(BalanceMismatch).Amount != 2000*4*MaxBalance {
+		t.Errorf("2000 accounts: %d, %v, amount %d; want 2000, nil, %d", n, err, r.Totals(BalanceMismatch).Amount, 2000*4*MaxBalance)
+	}
+	// An account only in the expected side is named by its expected row.
+	r = &Report{}
+	_, err = r.CheckBalances([]Balance{{BrandID: "B1", Customer: Customer{CustomerID: "C1"}, Available: math.MinInt64, Line: 7}}, nil)
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "balances row 7: the account's balance difference passes the int64 limit") {
+		t.Errorf("got %v; want an *InputError at balances row 7", err)
+	}
+	r = &Report{}
+	_, err = r.CheckBalances([]Balance{{BrandID: "B1", Customer: Customer{CustomerID: "C1"}, Available: math.MaxInt64, Line: 7}},
+		[]Balance{{BrandID: "B1", Customer: Customer{CustomerID: "C1"}, Available: -1, Line: 9}})
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "actual balances row 9: the account's balance difference") {
+		t.Errorf("got %v; want an *InputError at actual balances row 9", err)
 	}
 }

@@ -40,6 +40,11 @@
 // change_value is a volume: amounts are not signed by operate_type. The balance check (balances.go)
 // is what verifies the effect on accounts.
 //
+// Every sum and difference of amounts is checked (reports.AddFen, reports.SubFen): a total that
+// would pass int64 is an *InputError naming the row where it did, never a wrapped number (a wrapped
+// total could even make the statement look explained). The expected ledger's change_value is
+// bounded by batch.MaxChangeValue, balances by MaxBalance.
+//
 // Each category's Count is the number of identities in it (a pair of rows counts once), except
 // duplicate, which counts every row involved on both sides. Its Amount is the gross fen of its
 // entries: for a pair, the result's change_value when it moved money, else the expected row's; for
@@ -60,6 +65,7 @@ import (
 	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/record"
+	"svbatch/reports"
 )
 
 // Source is a table of text cells: batch.Table satisfies it. Next returns io.EOF after the last row;
@@ -404,6 +410,8 @@ type Report struct {
 	refs     [numCategories][]ref // entries of each category; sorted by identity on first use
 	sortOnce [numCategories]sync.Once
 	balances []BalanceEntry
+	netDiff  int64 // ActualTotal − ExpectedTotal, checked by classify
+	diffSum  int64 // Σ Difference over the row categories, checked by classify
 }
 
 // ref points at an expected row (≥ 0) or an unexpected results row (< 0: -(i+1)).
@@ -413,19 +421,13 @@ func expRef(i int32) ref  { return ref(i) }
 func unexRef(i int32) ref { return ref(-(i + 1)) }
 
 // NetDifference is ActualTotal − ExpectedTotal.
-func (r *Report) NetDifference() int64 { return r.ActualTotal - r.ExpectedTotal }
+func (r *Report) NetDifference() int64 { return r.netDiff }
 
 // Totals returns one category's totals.
 func (r *Report) Totals(c Category) Total { return r.totals[c] }
 
 // DifferenceSum is Σ Difference over the row categories (balance_mismatch excluded).
-func (r *Report) DifferenceSum() int64 {
-	var s int64
-	for c := Matched; c < BalanceMismatch; c++ {
-		s += r.totals[c].Difference
-	}
-	return s
-}
+func (r *Report) DifferenceSum() int64 { return r.diffSum }
 
 // AllMatched reports whether every row matched and no balance differs: exit 0.
 func (r *Report) AllMatched() bool {
@@ -435,6 +437,52 @@ func (r *Report) AllMatched() bool {
 		}
 	}
 	return r.Explained
+}
+
+// overflowMsg says which sum passed int64 at a row.
+func overflowMsg(what string) string {
+	return what + " passes the int64 limit (9223372036854775807 fen) here: the amounts cannot be summed; check the file (an amount in the wrong unit?)"
+}
+
+// addTo sets *dst += v and reports whether the sum fits in int64 (*dst is left alone when not).
+func addTo(dst *int64, v int64) bool {
+	n, ok := reports.AddFen(*dst, v)
+	if ok {
+		*dst = n
+	}
+	return ok
+}
+
+// addRow adds one row's contribution to a category's totals; on overflow it names the total.
+func (t *Total) addRow(amount, expected, actual int64) (overflowed string) {
+	t.Count++
+	switch {
+	case !addTo(&t.Amount, amount):
+		return "amount"
+	case !addTo(&t.Expected, expected):
+		return "expected"
+	case !addTo(&t.Actual, actual):
+		return "actual"
+	}
+	return ""
+}
+
+// overflowErr is the *InputError of a category total that passed int64 at a row: an expected row
+// (its ledger row) or a results row (named by its `row` column and identity, which is what the
+// results file shows).
+func overflowErr(c Category, what string, key string, exp bool, line int32, amount int64) error {
+	e := RowError{File: "expected", Line: int(line), Column: "change_value", Value: strconv.FormatInt(amount, 10),
+		Msg: overflowMsg(fmt.Sprintf("the %s %s total", c, what))}
+	if !exp {
+		id := unpackKey(key)
+		e.File, e.Line = "results", 0
+		where := fmt.Sprintf("in the row whose row is %d (brand_id %s, operate_type %d, outer_order_id %s", line, id.BrandID, id.OperateType, id.OuterOrderID)
+		if id.NewOuterOrderID != "" {
+			where += ", new_outer_order_id " + id.NewOuterOrderID
+		}
+		e.Msg = where + "), " + e.Msg
+	}
+	return &InputError{Problems: []RowError{e}, Total: 1}
 }
 
 // expected-ledger columns
@@ -581,7 +629,9 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	r.classify()
+	if err := r.classify(); err != nil {
+		return nil, err
+	}
 	return r, nil
 }
 
@@ -597,6 +647,7 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		return nil
 	}
 	cp := ci.resolve("expected_status", opt.Constants)
+	overflowed := false
 	for {
 		line, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -647,8 +698,12 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 			status: r.statuses.code(string(st)),
 			nexp:   1,
 		}
-		if st == record.Succeeded {
-			r.ExpectedTotal += amt
+		if st == record.Succeeded && !overflowed {
+			var ok bool
+			if r.ExpectedTotal, ok = reports.AddFen(r.ExpectedTotal, amt); !ok {
+				p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: overflowMsg("the expected total")})
+				overflowed = true
+			}
 		}
 		if i, dup := r.index[row.key]; dup {
 			first := r.exp.at(i)
@@ -709,6 +764,7 @@ func (r *Report) readResults(src Source, p *problems) error {
 	}
 	cp := ci.resolve("status", nil)
 	var keyBuf []byte
+	overflowed := false
 	for {
 		line, cells, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -738,7 +794,13 @@ func (r *Report) readResults(src Source, p *problems) error {
 			if opErr != nil || amtErr != nil {
 				continue
 			}
-			r.ActualTotal += amt
+			if !overflowed {
+				var ok bool
+				if r.ActualTotal, ok = reports.AddFen(r.ActualTotal, amt); !ok {
+					p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: overflowMsg("the actual total")})
+					overflowed = true
+				}
+			}
 		} else if amtErr != nil {
 			amt = 0
 		}
@@ -814,7 +876,8 @@ func (e *expRow) resCust(res *resRow) string {
 }
 
 // classify puts every identity in one category, sums the totals and sorts each category by identity.
-func (r *Report) classify() {
+// A sum that passes int64 is an *InputError naming the row (never a wrapped total).
+func (r *Report) classify() error {
 	succeeded := r.statuses.code(string(record.Succeeded))
 	var coveredExp, coveredRes int64
 	n := r.exp.len()
@@ -829,20 +892,24 @@ func (r *Report) classify() {
 			rows := []expRow{*e}
 			rows = append(rows, r.extraExp[i]...)
 			for _, x := range rows {
-				t.Count++
-				t.Amount += x.amount
 				coveredExp++
+				xExp := int64(0)
 				if x.status == succeeded {
-					t.Expected += x.amount
+					xExp = x.amount
+				}
+				if what := t.addRow(x.amount, xExp, 0); what != "" {
+					return overflowErr(Duplicate, what, e.key, true, x.line, x.amount)
 				}
 			}
 			if e.nres > 0 {
 				for _, x := range append([]resRow{e.res}, r.extraRes[expRef(i)]...) {
-					t.Count++
-					t.Amount += x.amount
 					coveredRes++
+					xAct := int64(0)
 					if x.moved {
-						t.Actual += x.amount
+						xAct = x.amount
+					}
+					if what := t.addRow(x.amount, 0, xAct); what != "" {
+						return overflowErr(Duplicate, what, e.key, false, x.line, x.amount)
 					}
 				}
 			}
@@ -871,17 +938,18 @@ func (r *Report) classify() {
 				c = Matched
 			case !e.res.sameCust && e.cust != "" && custDiffers(unpackCust(e.cust), unpackCust(e.res.cust)):
 				c = CustomerMismatch
-			case abs(e.res.amount-e.amount) > r.Tolerance:
+			case abs(e.res.amount-e.amount) > r.Tolerance: // both ≥ 0: the difference fits
 				c = AmountMismatch
 			default:
 				c = Matched
 			}
 		}
-		t := &r.totals[c]
-		t.Count++
-		t.Amount += amount
-		t.Expected += expAmt
-		t.Actual += actAmt
+		if what := r.totals[c].addRow(amount, expAmt, actAmt); what != "" {
+			if what == "actual" || (what == "amount" && e.nres > 0 && e.res.moved) {
+				return overflowErr(c, what, e.key, false, e.res.line, e.res.amount)
+			}
+			return overflowErr(c, what, e.key, true, e.line, e.amount)
+		}
 		r.refs[c] = append(r.refs[c], expRef(i))
 	}
 	for i := int32(0); int(i) < r.unex.len(); i++ {
@@ -889,31 +957,48 @@ func (r *Report) classify() {
 		if u.n > 1 {
 			t := &r.totals[Duplicate]
 			for _, x := range append([]resRow{u.res}, r.extraRes[unexRef(i)]...) {
-				t.Count++
-				t.Amount += x.amount
 				coveredRes++
+				xAct := int64(0)
 				if x.moved {
-					t.Actual += x.amount
+					xAct = x.amount
+				}
+				if what := t.addRow(x.amount, 0, xAct); what != "" {
+					return overflowErr(Duplicate, what, u.key, false, x.line, x.amount)
 				}
 			}
 			r.refs[Duplicate] = append(r.refs[Duplicate], unexRef(i))
 			continue
 		}
 		coveredRes++
-		t := &r.totals[Unexpected]
-		t.Count++
-		t.Amount += u.res.amount
+		act := int64(0)
 		if u.res.moved {
-			t.Actual += u.res.amount
+			act = u.res.amount
+		}
+		if what := r.totals[Unexpected].addRow(u.res.amount, 0, act); what != "" {
+			return overflowErr(Unexpected, what, u.key, false, u.res.line, u.res.amount)
 		}
 		r.refs[Unexpected] = append(r.refs[Unexpected], unexRef(i))
 	}
+	// The differences and their sum cannot pass int64 once the totals above did not (every amount
+	// is ≥ 0 and each category's Expected and Actual are parts of the checked totals), but they
+	// are checked all the same: a wrapped sum must never make the statement look explained.
+	var ok bool
+	r.diffSum = 0
 	for c := Matched; c < BalanceMismatch; c++ {
 		t := &r.totals[c]
-		t.Difference = t.Actual - t.Expected
+		if t.Difference, ok = reports.SubFen(t.Actual, t.Expected); !ok {
+			return &InputError{Problems: []RowError{{File: "results", Msg: fmt.Sprintf("the %s difference (actual − expected) passes the int64 limit", c)}}, Total: 1}
+		}
+		if r.diffSum, ok = reports.AddFen(r.diffSum, t.Difference); !ok {
+			return &InputError{Problems: []RowError{{File: "results", Msg: "the sum of the category differences passes the int64 limit"}}, Total: 1}
+		}
 	}
-	r.Explained = r.DifferenceSum() == r.NetDifference() &&
+	if r.netDiff, ok = reports.SubFen(r.ActualTotal, r.ExpectedTotal); !ok {
+		return &InputError{Problems: []RowError{{File: "results", Msg: "the net difference (actual total − expected total) passes the int64 limit"}}, Total: 1}
+	}
+	r.Explained = r.diffSum == r.netDiff &&
 		coveredExp == r.ExpectedRows && coveredRes == r.ResultsRows
+	return nil
 }
 
 // sortedRefs returns a category's entries sorted by the identity. The sort is done once, when the

@@ -257,6 +257,67 @@ func TestReconcileInputErrors(t *testing.T) {
 	}
 }
 
+// No sum of amounts wraps around: a total that would pass int64 is an *InputError naming the row
+// where it did (two rows of 5e18 fen used to wrap, and the statement even looked explained).
+func TestReconcileOverflow(t *testing.T) {
+	t.Parallel()
+	const big = "5000000000000000000" // 5e18 fen: two of them pass int64
+	okExp := expHeader + "B1,1,O1,,100,C1,\n"
+	tests := []struct {
+		name     string
+		expected string
+		results  string
+		opt      Options
+		want     []string // substrings of the error
+	}{
+		// The expected ledger's change_value is bounded by batch.MaxChangeValue, fen and yuan.
+		{"expected over the per-row limit", expHeader + "B1,1,O1,,1000000000000,C1,\nB1,1,O2,,1000000000001,C1,\n", "", Options{},
+			[]string{"expected row 3 column change_value value \"1000000000001\"", "per-row limit of 1000000000000 fen (10000000000.00 yuan)"}},
+		{"expected over the per-row limit, yuan", expHeader + "B1,1,O1,,10000000000.00,C1,\nB1,1,O2,,10000000000.01,C1,\n", "", Options{AmountUnit: Yuan},
+			[]string{"expected row 3 column change_value", "per-row limit"}},
+		// Succeeded results rows: actual_total passes int64 at the second.
+		{"actual total", okExp, resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,," + big + ",C1,succeeded,true,true\n4,B1,1,O3,," + big + ",C1,succeeded,true,true\n", Options{},
+			[]string{"results row 4 column change_value value \"" + big + "\": the actual total passes the int64 limit"}},
+		// Rows that moved no money are outside actual_total but inside a category's gross amount.
+		{"unexpected amount", okExp, resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,," + big + ",C1,failed,false,false\n4,B1,1,O3,," + big + ",C1,failed,false,false\n", Options{},
+			[]string{"the unexpected amount total passes the int64 limit", "in the row whose row is 4 (brand_id B1, operate_type 1, outer_order_id O3), the unexpected"}},
+		{"duplicate amount", okExp, resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,," + big + ",C1,failed,false,false\n4,B1,1,O2,," + big + ",C1,failed,false,false\n", Options{},
+			[]string{"the duplicate amount total passes the int64 limit", "row is 4 (brand_id B1, operate_type 1, outer_order_id O2)"}},
+		{"duplicate of an expected row", okExp, resHeader + "2,B1,1,O1,," + big + ",C1,unknown,,\n3,B1,1,O1,," + big + ",C1,unknown,,\n", Options{},
+			[]string{"the duplicate amount total passes the int64 limit", "row is 3 (brand_id B1, operate_type 1, outer_order_id O1)"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			results := tc.results
+			if results == "" {
+				results = resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n"
+			}
+			r, err := Reconcile(csvSource(t, tc.expected), csvSource(t, results), tc.opt)
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				if r != nil {
+					t.Fatalf("got %v (explained %v, actual total %d); want an *InputError", err, r.Explained, r.ActualTotal)
+				}
+				t.Fatalf("got %v; want an *InputError", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q; want it to mention %q", err, w)
+				}
+			}
+		})
+	}
+	// Just under the limit everything sums: int64's largest total is fine.
+	r, err := Reconcile(csvSource(t, okExp), csvSource(t, resHeader+"2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,,9223372036854775707,C1,succeeded,true,true\n"), Options{})
+	if err != nil {
+		t.Fatalf("at int64's maximum: %v", err)
+	}
+	if r.ActualTotal != 1<<63-1 || r.NetDifference() != 1<<63-1-100 || !r.Explained {
+		t.Errorf("actual total %d, net %d, explained %v; want %d, %d, true", r.ActualTotal, r.NetDifference(), r.Explained, int64(1<<63-1), int64(1<<63-1-100))
+	}
+}
+
 // A results row that moved no money may hold what validation rejected: it does not stop the run.
 func TestReconcileInvalidResultRow(t *testing.T) {
 	t.Parallel()

@@ -28,16 +28,25 @@ type resCell struct {
 }
 
 func (c *resCell) add(n int64) {
-	s, ok := resAdd(c.v, n)
+	s, ok := AddFen(c.v, n)
 	c.v, c.ovf = s, c.ovf || !ok
 }
 
-// resAdd adds two int64 and reports false on overflow.
-func resAdd(a, b int64) (int64, bool) {
+// AddFen returns a + b and true, or 0 and false when the sum overflows int64. It is the one checked
+// addition of amounts (fen) and counts: the Summary sheet and reconcile use it.
+func AddFen(a, b int64) (int64, bool) {
 	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
 		return 0, false
 	}
 	return a + b, true
+}
+
+// SubFen returns a − b and true, or 0 and false when the difference overflows int64.
+func SubFen(a, b int64) (int64, bool) {
+	if (b < 0 && a > math.MaxInt64+b) || (b > 0 && a < math.MinInt64+b) {
+		return 0, false
+	}
+	return a - b, true
 }
 
 // resLine is one status's counts and amounts per operation column.

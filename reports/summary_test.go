@@ -170,3 +170,33 @@ func TestResultsSetInfoAndEmpty(t *testing.T) {
 		t.Errorf("empty Results sheet = %q; want only the header", res)
 	}
 }
+
+func TestAddSubFen(t *testing.T) {
+	t.Parallel()
+	const max, min = math.MaxInt64, math.MinInt64
+	tests := []struct {
+		a, b          int64
+		sum, diff     int64
+		sumOK, diffOK bool
+	}{
+		{1, 2, 3, -1, true, true},
+		{max, 0, max, max, true, true},
+		{max, 1, 0, max - 1, false, true},
+		{max - 1, 1, max, max - 2, true, true},
+		{min, -1, 0, min + 1, false, true},
+		{min, 1, min + 1, 0, true, false},
+		{max, -1, max - 1, 0, true, false},
+		{0, min, min, 0, true, false},
+		{-1, min, 0, max, false, true},
+		{5e18, 5e18, 0, 0, false, true},
+		{-5e18, 5e18, 0, 0, true, false},
+	}
+	for _, tc := range tests {
+		if s, ok := AddFen(tc.a, tc.b); ok != tc.sumOK || (ok && s != tc.sum) {
+			t.Errorf("AddFen(%d, %d) = %d, %v; want %d, %v", tc.a, tc.b, s, ok, tc.sum, tc.sumOK)
+		}
+		if d, ok := SubFen(tc.a, tc.b); ok != tc.diffOK || (ok && d != tc.diff) {
+			t.Errorf("SubFen(%d, %d) = %d, %v; want %d, %v", tc.a, tc.b, d, ok, tc.diff, tc.diffOK)
+		}
+	}
+}

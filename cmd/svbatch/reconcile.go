@@ -180,7 +180,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 			return usageErr("%v", err)
 		}
 		inputs = append(inputs, reports.ReconciliationInput{Role: "actual balances", Name: name, SHA256: sum, Rows: int64(len(act))})
-		rep.CheckBalances(exp, act)
+		if _, err := rep.CheckBalances(exp, act); err != nil {
+			return usageErr("cannot reconcile: %v", err)
+		}
 	}
 	info := reconcile.WorkbookInfo{
 		AsOf: asOf, Inputs: inputs, SheetRowLimit: o.sheetRows,

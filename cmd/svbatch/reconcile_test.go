@@ -149,6 +149,9 @@ func TestReconcileExitCodes(t *testing.T) {
 	exp := write("exp.csv", "brand_id,operate_type,outer_order_id,new_outer_order_id,change_value\nB1,charge,O1,,1.00\nB1,充值回退,O1,R1,0.40\n")
 	badExp := write("bad.csv", "brand_id,operate_type,outer_order_id,change_value\nB1,1,O1,\"1,000\"\n")
 	noCol := write("nocol.csv", "brand_id,operate_type,change_value\nB1,1,100\n")
+	// Two succeeded rows of 5e18 fen: the actual total would wrap around int64.
+	bigRes := write("big.csv", "row,brand_id,operate_type,outer_order_id,new_outer_order_id,change_value,customer_id,status\n2,B1,1,O1,,5000000000000000000,C1,succeeded\n3,B1,1,O2,,5000000000000000000,C1,succeeded\n")
+	bigExp := write("bigexp.csv", "brand_id,operate_type,outer_order_id,change_value\nB1,1,O1,5000000000000000000\nB1,1,O2,5000000000000000000\n")
 	out := filepath.Join(dir, "out.xlsx")
 	tests := []struct {
 		name   string
@@ -171,6 +174,12 @@ func TestReconcileExitCodes(t *testing.T) {
 		{"json all matched", []string{res, exp, "--amount-unit", "yuan", "--out", out, "--json"}, exitOK, `"explained":true}`, ""},
 		// A ledger that lacks a row done: unexpected, exit 1.
 		{"breaks", []string{res, write("part.csv", "brand_id,operate_type,outer_order_id,change_value\nB1,1,O1,100\n"), "--out", out}, exitFailed, "NOT all matched", ""},
+		// Amounts never wrap: over the per-row limit in the ledger, past int64 in the results' total.
+		{"ledger over the per-row limit", []string{res, bigExp, "--out", out}, exitUsage, "", "per-row limit of 1000000000000 fen"},
+		{"totals overflow", []string{bigRes, exp, "--amount-unit", "yuan", "--out", out}, exitUsage, "", "results row 3 column change_value value \"5000000000000000000\": the actual total passes the int64 limit"},
+		{"balances over the limit", []string{res, exp, "--amount-unit", "yuan", "--out", out,
+			"--balances", write("bal.csv", "brand_id,customer_id,available,frozen\nB1,C1,10000000000000.01,0\n"),
+			"--actual-balances", write("act.csv", "brand_id,customer_id,available,frozen\nB1,C1,60,0\n")}, exitUsage, "", "beyond the limit of ±1000000000000000 fen"},
 		{"one argument", []string{res}, exitUsage, "", "needs RESULTS and EXPECTED"},
 		{"no such file", []string{filepath.Join(dir, "nope.csv"), exp, "--out", out}, exitUsage, "", "nope.csv"},
 		{"bad unit", []string{res, exp, "--amount-unit", "jiao"}, exitUsage, "", "--amount-unit"},
