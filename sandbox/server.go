@@ -51,6 +51,10 @@ type Server struct {
 	tracePrefix string
 	traceSeq    atomic.Uint64
 
+	reqMu    sync.Mutex
+	reqCount map[string]int // recharge.operate requests that passed the checks, per request_id
+	reqTotal int
+
 	handler http.Handler
 	http    *http.Server
 	connMu  sync.Mutex
@@ -75,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		rng:         rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x5bd1e995)),
 		tracePrefix: "sbx" + strconv.FormatInt(time.Now().UnixMilli()%(36*36*36*36*36*36), 36),
 		closing:     make(chan struct{}),
+		reqCount:    map[string]int{},
 	}
 	if cfg.QPSLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.QPSLimit), cfg.Burst)
@@ -102,6 +107,42 @@ func New(cfg Config) (*Server, error) {
 	s.fresh = map[net.Conn]struct{}{}
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, ConnState: s.connState}
 	return s, nil
+}
+
+// Requests is how many recharge.operate requests with this request_id the server has received
+// that passed the protocol and parameter checks (signature, timestamp, app key, flow control,
+// required fields), whatever came next: applied, answered from the idempotency record (a replay),
+// refused by the ledger, given an injected fault, or dropped after applying. Tests use it to see
+// resends the ledger's deduplication hides. Counts start at 0 in New and are not persisted.
+func (s *Server) Requests(requestID string) int {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	return s.reqCount[requestID]
+}
+
+// TotalRequests is the sum of Requests over every request_id.
+func (s *Server) TotalRequests() int {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	return s.reqTotal
+}
+
+// RequestCounts returns a copy of Requests for every request_id received.
+func (s *Server) RequestCounts() map[string]int {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	m := make(map[string]int, len(s.reqCount))
+	for k, v := range s.reqCount {
+		m[k] = v
+	}
+	return m
+}
+
+func (s *Server) countRequest(requestID string) {
+	s.reqMu.Lock()
+	s.reqCount[requestID]++
+	s.reqTotal++
+	s.reqMu.Unlock()
 }
 
 // Handler serves /router/rest and the /sandbox/ export paths.
@@ -338,6 +379,7 @@ func (s *Server) serveRest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, trace, errInvalid(client.ParamRechargeOperate, "not a valid request"))
 		return
 	}
+	s.countRequest(req.RequestID)
 
 	fail, timeout, latency, stall := s.draw()
 	if latency > 0 {
