@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,12 +264,77 @@ func e2eAllDone(t testing.TB, results string, ops []rtOp) {
 	}
 }
 
+// e2eAgainSendsNothing runs args once more after a complete run: exit 0, every row already_done,
+// and the sandbox received no recharge request at all (the ledger deduplicates by request_id, so only
+// its request counts show a resend).
+func e2eAgainSendsNothing(t testing.TB, sb *sandbox.Server, url, results string, ops []rtOp, args []string) {
+	t.Helper()
+	before := sb.RequestCounts()
+	start := time.Now()
+	code, out := e2eRun(t, url, args...)
+	if code != 0 {
+		t.Fatalf("run once more: exit %d; want 0\n%s", code, out)
+	}
+	t.Logf("run once more: %v", time.Since(start).Round(time.Millisecond))
+	if n := sb.TotalRequests() - e2eSum(before); n != 0 {
+		t.Errorf("run once more: the sandbox received %d recharge requests; want 0 (nothing to resend)", n)
+		for id, m := range sb.RequestCounts() {
+			if m != before[id] {
+				t.Errorf("  request_id %s: sent %d more times", id, m-before[id])
+			}
+		}
+	}
+	res := rtReadResults(t, results)
+	if len(res) != len(ops) {
+		t.Fatalf("run once more: %d results; want %d", len(res), len(ops))
+	}
+	for _, r := range res {
+		if r["status"] != "already_done" {
+			t.Errorf("run once more: row %s (%s %s): %s %s; want already_done", r["row"], r["operate_type"], r["outer_order_id"], r["status"], r["note"])
+		}
+	}
+}
+
+// e2eSum is the total of request counts.
+func e2eSum(counts map[string]int) int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	return n
+}
+
+// e2eNotResent checks that no row whose status in res is one of done was sent again between the
+// request counts before and after: a row the journal knows succeeded is never resent.
+func e2eNotResent(t testing.TB, res []map[string]string, before, after map[string]int, done ...string) {
+	t.Helper()
+	checked := 0
+	for _, r := range res {
+		if !slices.Contains(done, r["status"]) {
+			continue
+		}
+		checked++
+		id := r["request_id"]
+		if id == "" {
+			t.Errorf("row %s: no request_id in the results", r["row"])
+			continue
+		}
+		if before[id] == 0 {
+			t.Errorf("row %s (%s): %s, but the sandbox never received its request_id %s", r["row"], r["outer_order_id"], r["status"], id)
+		}
+		if n := after[id] - before[id]; n != 0 {
+			t.Errorf("row %s (%s, request_id %s): %s earlier, yet sent %d more times", r["row"], r["outer_order_id"], id, r["status"], n)
+		}
+	}
+	t.Logf("%d rows %v earlier: none resent", checked, done)
+}
+
 // TestRunE2EOrderUnderFaults: the binary against the sandbox with transient errors, timeouts after
 // applying and a QPS limit: every row succeeds, the balances are what the rows imply, and every
 // operation is applied exactly once.
 func TestRunE2EOrderUnderFaults(t *testing.T) {
 	t.Parallel()
-	_, url := e2eSandbox(t, 200, 11)
+	sb, url := e2eSandbox(t, 200, 11)
 	ops := e2eOrderedOps(40, 1)
 	in := rtWriteCSV(t, t.TempDir(), "ordered.csv", ops)
 	code, out := e2eRun(t, url, "run", in, "--yes", "--qps", "150", "--concurrency", "16", "--no-progress")
@@ -287,6 +353,20 @@ func TestRunE2EOrderUnderFaults(t *testing.T) {
 		t.Error("no row needed a retry: the faults did not happen")
 	}
 	e2eCheckLedger(t, url, ops)
+	// Every row's request_id reached the sandbox (some more than once: retries of faults), and a
+	// rerun sends none of them again.
+	sent := sb.RequestCounts()
+	for _, r := range res {
+		if sent[r["request_id"]] == 0 {
+			t.Errorf("row %s: request_id %q never received by the sandbox", r["row"], r["request_id"])
+		}
+	}
+	if len(sent) != len(ops) || sb.TotalRequests() <= len(ops) {
+		t.Errorf("the sandbox received %d requests for %d request_ids; want more than %d for %d (retries)", sb.TotalRequests(), len(sent), len(ops), len(ops))
+	}
+	args := []string{"run", in, "--yes", "--qps", "150", "--concurrency", "16", "--no-progress"}
+	e2eAgainSendsNothing(t, sb, url, in+".results.xlsx", ops, args)
+	e2eNotResent(t, res, sent, sb.RequestCounts(), "succeeded")
 }
 
 // TestRunE2ECrashResume: runs killed with SIGKILL at random (seeded) moments, then one run to the
@@ -327,12 +407,16 @@ func TestRunE2ECrashResume(t *testing.T) {
 	if midRun < 2 {
 		t.Errorf("only %d of 4 kills landed mid-run", midRun)
 	}
+	before := sb.RequestCounts()
 	code, out := e2eRun(t, url, args...)
 	if code != 0 {
 		t.Fatalf("final run: exit %d; want 0\n%s", code, out)
 	}
 	e2eAllDone(t, in+".results.xlsx", ops)
 	e2eCheckLedger(t, url, ops)
+	// What the killed runs' journal recorded as succeeded (already_done now) was not resent.
+	e2eNotResent(t, rtReadResults(t, in+".results.xlsx"), before, sb.RequestCounts(), "already_done")
+	e2eAgainSendsNothing(t, sb, url, in+".results.xlsx", ops, args)
 }
 
 // TestRunE2ESecondProcessLocked: a second `svbatch run` on the journal of a running one is refused
@@ -395,12 +479,16 @@ func TestRunE2ESIGTERM(t *testing.T) {
 	if n := rtCount(res, "succeeded"); n == 0 || n == len(ops) {
 		t.Errorf("%d of %d rows succeeded before SIGTERM; want some, not all", n, len(ops))
 	}
+	before := sb.RequestCounts()
 	code, o := e2eRun(t, url, args...)
 	if code != 0 {
 		t.Fatalf("rerun: exit %d\n%s", code, o)
 	}
 	e2eAllDone(t, in+".results.xlsx", ops)
 	e2eCheckLedger(t, url, ops)
+	// The rows that succeeded before SIGTERM were not sent again by the rerun.
+	e2eNotResent(t, res, before, sb.RequestCounts(), "succeeded")
+	e2eAgainSendsNothing(t, sb, url, in+".results.xlsx", ops, args)
 }
 
 // BenchmarkRunDryRunPeakMemory is target (c) of issue 5: the peak RSS of `svbatch run --dry-run` on a
