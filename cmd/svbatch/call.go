@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/record"
 )
@@ -84,8 +85,8 @@ func (o *callOptions) build() (client.RechargeRequest, error) {
 	if err != nil {
 		return req, usageErr("--operate-type: %v", err)
 	}
-	if o.changeValue <= 0 {
-		return req, usageErr("--change-value must be a positive integer number of fen, got %d", o.changeValue)
+	if o.changeValue <= 0 || o.changeValue > batch.MaxChangeValue {
+		return req, usageErr("--change-value must be a whole number of fen from 1 to %d, got %d", batch.MaxChangeValue, o.changeValue)
 	}
 	switch {
 	case o.outerID != "" && o.outerType == "":

@@ -116,6 +116,7 @@ func TestCallUsageErrorsSendNothing(t *testing.T) {
 		{"bad operate type", append(without("--operate-type"), "--operate-type", "topup"), env, "--operate-type"},
 		{"zero amount", append(without("--change-value"), "--change-value", "0"), env, "--change-value"},
 		{"decimal amount", append(without("--change-value"), "--change-value", "10.5"), env, "change-value"},
+		{"amount over the per-row limit", append(without("--change-value"), "--change-value", "1000000000001"), env, "--change-value"},
 		{"refund without new id", append(without("--operate-type"), "--operate-type", "refund"), env, "--new-outer-order-id"},
 		{"outer id without type", append(callArgs, "--outer-id", "x"), env, "--outer-type"},
 		{"no secret", callArgs, map[string]string{"SVBATCH_GATEWAY": srv.URL}, "SVBATCH_APP_SECRET"},

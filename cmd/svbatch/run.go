@@ -325,7 +325,11 @@ func planOf(input string, opt batch.Options) (*runPlan, error) {
 		}
 		p.rows++
 		p.count[row.Req.OperateType]++
-		p.amount[row.Req.OperateType] += row.Req.ChangeValue
+		sum, ok := reports.AddFen(p.amount[row.Req.OperateType], row.Req.ChangeValue)
+		if !ok {
+			return nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
+		}
+		p.amount[row.Req.OperateType] = sum
 	}
 }
 
