@@ -105,6 +105,14 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var configPath string
+	root.PersistentFlags().StringVar(&configPath, "config", "", "YAML file of flag values (gateway, app-key, app-secret-file, qps, …); flags and environment win (env "+configEnv+")")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if configPath == "" {
+			configPath = io.getenv(configEnv)
+		}
+		return applyConfig(cmd, configPath, io.getenv)
+	}
 	root.SetIn(io.stdin)
 	root.SetOut(io.stdout)
 	root.SetErr(io.stderr)
