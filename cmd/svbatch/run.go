@@ -22,6 +22,7 @@ import (
 	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/journal"
+	"svbatch/reconcile"
 	"svbatch/record"
 	"svbatch/reports"
 )
@@ -132,7 +133,11 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--out %s: want a .xlsx or .csv file", outPath)
 	}
 
-	// 1. Validate everything before anything is sent.
+	// 1. Validate everything before anything is sent; what was validated is this version of the file.
+	sum, err := reconcile.FileSHA256(input)
+	if err != nil {
+		return usageErr("%v", err)
+	}
 	rep, err := batch.Validate(input, opt)
 	if err != nil {
 		return usageErr("%v", err)
@@ -210,6 +215,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy, OnFailure: o.onFailure,
 		RetryFailed: o.retryFailed, IDNamespace: o.read.idNamespace, OnRow: prog.row,
 	}, cl, j)
+	if now, err := reconcile.FileSHA256(input); err != nil || now != sum {
+		return usageErr("%s changed since it was validated (or cannot be read again: %v); nothing was sent: run again", input, err)
+	}
 	rows, err := batch.Open(input, opt)
 	if err != nil {
 		return usageErr("%v", err)
@@ -221,6 +229,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return fmt.Errorf("journal %s: %w", jpath, err)
 	}
 
+	if now, err := reconcile.FileSHA256(input); err != nil || now != sum {
+		fmt.Fprintf(cio.stderr, "Warning: %s changed during the run; the results show the file as it is now, and rows whose values differ from what was sent are reported as conflict.\n", input)
+	}
 	outcome := "complete"
 	var stop *batch.StopError
 	if runErr != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -703,5 +704,48 @@ func TestRunRefusesAnotherNamespaceOnAJournal(t *testing.T) {
 	}
 	if _, errOut, code := runCLI(t, env, "run", in, "--yes", "--id-namespace", "nightly-1"); code != 0 || !strings.Contains(errOut, "already_done 1") {
 		t.Errorf("rerun with the same namespace: exit %d, stderr %q; want 0 and already_done", code, errOut)
+	}
+}
+
+// TestRunFileEditedDuringTheRun: the results describe what was sent, not what the file says after
+// an edit made while the run was going: the edited row is a conflict, and run says the file changed.
+func TestRunFileEditedDuringTheRun(t *testing.T) {
+	t.Parallel()
+	g := rtStart(t, sandbox.Config{})
+	dir := t.TempDir()
+	ops := rtSimpleOps(2)
+	in := rtWriteCSV(t, dir, "ops.csv", ops)
+	type result struct {
+		stderr string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, stderr, code := runCLI(t, g.env(), "run", in, "--yes", "--qps", "4", "--concurrency", "1")
+		done <- result{stderr, code}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(g.sb.Operations()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	first := g.sb.Operations()[0].OuterOrderID
+	for i := range ops {
+		if ops[i].outer == first {
+			ops[i].fen += 1
+		}
+	}
+	rtWriteCSV(t, dir, "ops.csv", ops)
+	r := <-done
+	if r.code != 1 || !strings.Contains(r.stderr, "changed during the run") {
+		t.Fatalf("exit %d; want 1 and a warning that the file changed\n%s", r.code, r.stderr)
+	}
+	for _, row := range rtReadResults(t, in+".results.xlsx") {
+		want := "succeeded"
+		if row["outer_order_id"] == first {
+			want = "conflict"
+		}
+		if row["status"] != want {
+			t.Errorf("%s: %s; want %s", row["outer_order_id"], row["status"], want)
+		}
 	}
 }
