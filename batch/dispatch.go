@@ -366,11 +366,15 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		}
 	}
 	if isBlocked {
-		note := fmt.Sprintf("row %d of this account did not succeed", failedAt)
-		if prev.State == record.Sending || prev.State == record.Unknown {
-			note += "; this row may have been applied in an earlier run (outcome unknown)"
+		// Not sent now; the journal keeps what it knows of rows sent before: one that may have been
+		// applied stays unknown, one that failed stays failed (with its generation).
+		switch prev.State {
+		case record.Unknown, record.Sending:
+			return report(record.Unknown)
+		case record.Failed:
+			return report(record.Failed)
 		}
-		return save(record.Skipped, note)
+		return save(record.Skipped, fmt.Sprintf("row %d of this account did not succeed", failedAt))
 	}
 
 	req := row.Req

@@ -543,3 +543,45 @@ func TestDispatchAgainstSandbox(t *testing.T) {
 		}
 	}
 }
+
+// TestDispatchBlockedAccountKeepsWhatTheJournalKnows: rows of an account blocked by a failure in
+// this run are not sent; one that failed before stays failed under its generation (not skipped, so
+// a later run without --retry-failed does not send it), one whose outcome was unknown stays unknown.
+func TestDispatchBlockedAccountKeepsWhatTheJournalKnows(t *testing.T) {
+	t.Parallel()
+	j := dtJournal(t)
+	first := dtRow(2, "B1", "C1", client.Verify, "V-0", "", 100)    // rejected in this run: blocks C1
+	failed := dtRow(3, "B1", "C1", client.Verify, "V-1", "", 100)   // failed in an earlier run
+	unknown := dtRow(4, "B1", "C1", client.Charge, "CH-1", "", 100) // unknown after an earlier run
+	fresh := dtRow(5, "B1", "C1", client.Charge, "CH-2", "", 100)   // never sent
+	hash := batch.PayloadHash(failed.Req)
+	for _, e := range []journal.Entry{
+		{Key: failed.Req.RequestID, RequestID: failed.Req.RequestID, Line: 3, State: record.Failed, PayloadHash: hash, Attempts: 1},
+		{Key: unknown.Req.RequestID, RequestID: unknown.Req.RequestID, Line: 4, State: record.Unknown, PayloadHash: batch.PayloadHash(unknown.Req), Attempts: 6},
+	} {
+		if err := j.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := newRecordingSender("V-0")
+	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), RetryFailed: true}, s, j)
+	if err := d.Run(context.Background(), &dtSource{rows: []batch.Row{first, failed, unknown, fresh}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.sent) != 1 || s.sent[first.Req.RequestID] != 1 {
+		t.Errorf("sent %v; want only the first row", s.sent)
+	}
+	for _, c := range []struct {
+		row   batch.Row
+		state record.Status
+		gen   int
+	}{{failed, record.Failed, 0}, {unknown, record.Unknown, 0}, {fresh, record.Skipped, 0}} {
+		e, ok, err := j.Get(c.row.Req.RequestID)
+		if err != nil || !ok {
+			t.Fatalf("row %d: not in the journal (%v)", c.row.Line, err)
+		}
+		if e.State != c.state || e.Generation != c.gen || (c.state != record.Skipped && e.RequestID != c.row.Req.RequestID) {
+			t.Errorf("row %d: state %s generation %d request_id %s; want %s, %d, its own id", c.row.Line, e.State, e.Generation, e.RequestID, c.state, c.gen)
+		}
+	}
+}
