@@ -902,16 +902,11 @@ func (r *Report) classify() error {
 				}
 			}
 			if e.nres > 0 {
-				for _, x := range append([]resRow{e.res}, r.extraRes[expRef(i)]...) {
-					coveredRes++
-					xAct := int64(0)
-					if x.moved {
-						xAct = x.amount
-					}
-					if what := t.addRow(x.amount, 0, xAct); what != "" {
-						return overflowErr(Duplicate, what, e.key, false, x.line, x.amount)
-					}
+				n, err := r.addDuplicateResults(e.key, append([]resRow{e.res}, r.extraRes[expRef(i)]...))
+				if err != nil {
+					return err
 				}
+				coveredRes += n
 			}
 			r.refs[Duplicate] = append(r.refs[Duplicate], expRef(i))
 			continue
@@ -955,17 +950,11 @@ func (r *Report) classify() error {
 	for i := int32(0); int(i) < r.unex.len(); i++ {
 		u := r.unex.at(i)
 		if u.n > 1 {
-			t := &r.totals[Duplicate]
-			for _, x := range append([]resRow{u.res}, r.extraRes[unexRef(i)]...) {
-				coveredRes++
-				xAct := int64(0)
-				if x.moved {
-					xAct = x.amount
-				}
-				if what := t.addRow(x.amount, 0, xAct); what != "" {
-					return overflowErr(Duplicate, what, u.key, false, x.line, x.amount)
-				}
+			n, err := r.addDuplicateResults(u.key, append([]resRow{u.res}, r.extraRes[unexRef(i)]...))
+			if err != nil {
+				return err
 			}
+			coveredRes += n
 			r.refs[Duplicate] = append(r.refs[Duplicate], unexRef(i))
 			continue
 		}
@@ -999,6 +988,22 @@ func (r *Report) classify() error {
 	r.Explained = r.diffSum == r.netDiff &&
 		coveredExp == r.ExpectedRows && coveredRes == r.ResultsRows
 	return nil
+}
+
+// addDuplicateResults counts the results rows of a duplicated identity into the duplicate totals
+// (a row that moved money counts as actual) and returns how many rows it counted.
+func (r *Report) addDuplicateResults(key string, rows []resRow) (int64, error) {
+	t := &r.totals[Duplicate]
+	for _, x := range rows {
+		act := int64(0)
+		if x.moved {
+			act = x.amount
+		}
+		if what := t.addRow(x.amount, 0, act); what != "" {
+			return 0, overflowErr(Duplicate, what, key, false, x.line, x.amount)
+		}
+	}
+	return int64(len(rows)), nil
 }
 
 // sortedRefs returns a category's entries sorted by the identity. The sort is done once, when the
