@@ -148,3 +148,11 @@ func isCobraUsageError(err error) bool {
 	}
 	return false
 }
+
+// oneFile is the Args check of commands that take one input file.
+func oneFile(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return usageErr("svbatch %s needs one FILE (a CSV or XLSX file of operations), got %d argument(s); see 'svbatch %s --help'", cmd.Name(), len(args), cmd.Name())
+	}
+	return nil
+}

@@ -70,7 +70,7 @@ run the same command again to resume.`,
   svbatch run samples/operations.csv --dry-run
   # cron: no terminal, JSON log lines
   svbatch run /data/tonight.csv --yes --log-format json`,
-		Args: cobra.ExactArgs(1),
+		Args: oneFile,
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd.Context(), io, &o, args[0]) },
 	}
 	f := cmd.Flags()

@@ -30,7 +30,7 @@ func newValidateCmd(io *cmdIO) *cobra.Command {
 		Short: "Check a CSV or XLSX file of operations; send nothing",
 		Long: `validate reads FILE (CSV in UTF-8/GBK/GB18030, or XLSX) exactly as run would, and reports every
 problem as row, column, value and message. No network. Exit 0 when every row is valid, 2 otherwise.`,
-		Args: cobra.ExactArgs(1),
+		Args: oneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runValidate(io, o, args[0])
 		},
