@@ -61,7 +61,7 @@ func TestValidateExitCodes(t *testing.T) {
 		{"bad unit", []string{"validate", valFixtures + "yuan.csv", "--amount-unit", "cents"}, exitUsage, nil, "--amount-unit"},
 		{"bad encoding", []string{"validate", valFixtures + "yuan.csv", "--encoding", "latin1"}, exitUsage, nil, "--encoding"},
 		{"bad delimiter", []string{"validate", valFixtures + "yuan.csv", "--delimiter", "x"}, exitUsage, nil, "--delimiter"},
-		{"no file", []string{"validate"}, exitUsage, nil, "accepts 1 arg"},
+		{"no file", []string{"validate"}, exitUsage, nil, "needs one FILE"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
