@@ -77,9 +77,17 @@ func (e *StopError) Error() string {
 
 func (e *StopError) Unwrap() error { return e.Err }
 
-// Interrupted reports whether the stop is resumable as is (an interrupt or a long ban), as opposed to
-// a run-stopping gateway error (signature, app key, session, timestamp) that needs a fix first.
-func (e *StopError) Interrupted() bool { return client.Classify(e.Err) != client.RunStopping }
+// Interrupted reports whether the stop is an interruption, resumable as is: a signal (the context's
+// end) or a flow-control ban longer than the run will wait. Other stops need a fix first: a
+// run-stopping gateway error (signature, app key, session, timestamp) or a journal failure.
+func (e *StopError) Interrupted() bool {
+	var ban *client.BanTooLongError
+	return errors.As(e.Err, &ban) || errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded)
+}
+
+// RunStopping reports whether the gateway refused the run itself (signature, app key, session,
+// timestamp): every row would fail the same way.
+func (e *StopError) RunStopping() bool { return client.Classify(e.Err) == client.RunStopping }
 
 // Dispatcher sends rows: paced by a rate limiter, bounded in concurrency, strictly in file order per
 // account, journaling each row durably before and after its send.
@@ -390,11 +398,20 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		if !seen {
 			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: record.Pending}
 		}
-		back.Line, back.Note = row.Line, note
-		if out != nil && out.Attempts > 0 {
+		back.Line = row.Line
+		if out != nil {
 			back.Attempts += out.Attempts
-			back.FinishedAt = time.Now().UTC()
-			fillAnswer(&back, *out)
+		}
+		if back.State == record.Pending {
+			back.Note = note
+			if out != nil && out.Attempts > 0 {
+				back.FinishedAt = time.Now().UTC()
+				fillAnswer(&back, *out)
+			}
+		} else if out != nil && out.Attempts > 0 {
+			// an earlier run's state (unknown, failed) and its answer stay: this run's resend was
+			// refused before the ledger, which says nothing about the earlier send
+			back.Note = "this run's resend was refused before the ledger (" + errString(out.Err) + "); what the earlier send did is unchanged"
 		}
 		if err := d.journal.Record(back); err != nil {
 			return nil, &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
@@ -420,7 +437,8 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	case <-ctx.Done():
 		return "", unmark()
 	}
-	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend}
+	// A row sent before with this payload and no definitive answer may have been applied.
+	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend, MaybeApplied: sent}
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
 	var runStop error
 	if out.Stop != nil {
@@ -463,6 +481,13 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		return st, err
 	}
 	return st, runStop
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no answer"
+	}
+	return err.Error()
 }
 
 // fillAnswer copies the outcome's answer into e.

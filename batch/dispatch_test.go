@@ -585,3 +585,40 @@ func TestDispatchBlockedAccountKeepsWhatTheJournalKnows(t *testing.T) {
 		}
 	}
 }
+
+// isvSender answers every request with a final isv error.
+type isvSender struct{ sent map[string]int }
+
+func (s *isvSender) Do(_ context.Context, req client.RechargeRequest) (*client.Response, error) {
+	s.sent[req.RequestID]++
+	return nil, &client.APIError{Code: 15, Msg: "Remote service error", SubCode: "isv.request-processing"}
+}
+
+// TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed: a row whose earlier send may have applied
+// stays unknown whatever error the resend gets, so --retry-failed never gives it a new request_id.
+func TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed(t *testing.T) {
+	t.Parallel()
+	j := dtJournal(t)
+	row := dtRow(2, "B1", "C1", client.Charge, "CH-U", "", 100)
+	if err := j.Record(journal.Entry{Key: row.Req.RequestID, RequestID: row.Req.RequestID, Line: 2, State: record.Unknown,
+		PayloadHash: batch.PayloadHash(row.Req), Attempts: 6}); err != nil {
+		t.Fatal(err)
+	}
+	s := &isvSender{sent: map[string]int{}}
+	for run := 0; run < 2; run++ {
+		d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 1, Policy: dtFastPolicy(), RetryFailed: run == 1}, s, j)
+		if err := d.Run(context.Background(), &dtSource{rows: []batch.Row{row}}); err != nil {
+			t.Fatal(err)
+		}
+		e, _, err := j.Get(row.Req.RequestID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.State != record.Unknown || e.Generation != 0 {
+			t.Errorf("run %d: state %s generation %d; want unknown, generation 0", run+1, e.State, e.Generation)
+		}
+	}
+	if len(s.sent) != 1 {
+		t.Errorf("sent under %d request_ids; want 1 (never a new generation for a row that may have applied)", len(s.sent))
+	}
+}

@@ -522,3 +522,10 @@ func TestRetrierBoundsRepeatedBans(t *testing.T) {
 		t.Errorf("%d attempts; want 5 or 6 (2 s per ban, 10 s at most)", out.Attempts)
 	}
 }
+
+func TestBanWaitHugeIsTooLongNotNegative(t *testing.T) {
+	err := &APIError{Code: 7, SubMsg: "This ban will last for 10000000000 more seconds"}
+	if d := BanWait(err); d <= DefaultMaxBanWait {
+		t.Errorf("BanWait = %s; want longer than any --max-ban-wait", d)
+	}
+}

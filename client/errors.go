@@ -148,7 +148,8 @@ func BanWait(err error) time.Duration {
 	if errors.As(err, &api) {
 		if m := banRE.FindStringSubmatch(api.SubMsg + " " + api.Msg); m != nil {
 			if n, perr := strconv.Atoi(m[1]); perr == nil {
-				return time.Duration(n+1) * time.Second
+				const longest = 1_000_000 // seconds (11 days): longer is "too long" anyway, and stays a valid Duration
+				return time.Duration(min(n, longest)+1) * time.Second
 			}
 		}
 	}

@@ -149,6 +149,9 @@ type Retrier struct {
 	Policy RetryPolicy
 	Gate   *Gate
 	Before func(ctx context.Context) error
+	// MaybeApplied says an earlier send of this same request (an earlier run's) may have been
+	// applied: then no error answer can make it failed, only a normal answer decides.
+	MaybeApplied bool
 }
 
 // notApplied reports whether err proves the gateway did not apply the request: flow control and
@@ -174,7 +177,7 @@ func notApplied(err error) bool {
 // failed. Rows that certainly were not applied are pending.
 func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Response, error)) Outcome {
 	var out Outcome
-	maybeApplied := false
+	maybeApplied := r.MaybeApplied
 	settle := func() Outcome {
 		if maybeApplied {
 			out.Status = record.Unknown

@@ -271,8 +271,10 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 			fmt.Fprintf(cio.stderr, "Interrupted (%v).\n%s.\n", stop.Err, strings.ToUpper(resume[:1])+resume[1:])
 		}
 		return withCode(exitInterrupted, nil)
-	case stop != nil:
+	case stop != nil && stop.RunStopping():
 		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, describeStop(stop.Err)))
+	case stop != nil:
+		return withCode(exitFailed, fmt.Errorf("stopped at row %d: %v; nothing more was sent (the journal keeps what was)", stop.Line, stop.Err))
 	default:
 		return runErr
 	}
