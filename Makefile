@@ -3,7 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 5s
 
-.PHONY: all build test vet fmt-check tidy-check fuzz bench demo clean
+.PHONY: all build test vet fmt-check tidy-check cross-check fuzz bench demo clean
 
 all: build
 
@@ -11,12 +11,17 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/svbatch ./cmd/svbatch
 
 ## test: vet, format and tidy checks, all tests with the race detector, short fuzz runs.
-test: vet fmt-check tidy-check
+test: vet fmt-check tidy-check cross-check
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
 
 vet:
 	$(GO) vet ./...
+
+## cross-check: the code (tests included) builds and vets for Windows and macOS too, without cgo.
+cross-check:
+	CGO_ENABLED=0 GOOS=windows $(GO) vet ./...
+	CGO_ENABLED=0 GOOS=darwin $(GO) vet ./...
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
