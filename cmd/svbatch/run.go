@@ -77,7 +77,7 @@ run the same command again to resume.`,
 	o.conn.addFlags(f)
 	o.read.addFlags(f)
 	f.StringVar(&o.read.idNamespace, "id-namespace", "", "namespace mixed into derived request_ids (a new namespace = new ids: use with care)")
-	f.Float64Var(&o.qps, "qps", 20, "requests per second at most, retries included (the app's quota)")
+	f.Float64Var(&o.qps, "qps", 20, "requests per second at most, retries included: the app's quota (0 = no limit)")
 	f.IntVar(&o.burst, "burst", 0, "rate limiter burst (default 1)")
 	f.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
 	f.IntVar(&o.maxAttempts, "max-attempts", client.DefaultMaxAttempts, "sends of one row before giving up on transient errors (it is then unknown)")
