@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,9 @@ import (
 	"sync"
 	"testing"
 )
+
+// updateGolden rewrites golden files under testdata/ instead of comparing with them (go test -update).
+var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata/")
 
 // TestMain removes the svbatch binary that end-to-end tests and benchmarks build (once per test
 // process, on first use).

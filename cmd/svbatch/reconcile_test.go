@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,17 +13,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 )
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
-
-func recUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 const recFixtures = "../../reconcile/testdata/"
 
@@ -69,7 +57,7 @@ func TestReconcileJSONGolden(t *testing.T) {
 		t.Fatalf("stdout is not one JSON object on one line: %v\n%s", err, stdout)
 	}
 	golden := filepath.Join("testdata", "reconcile_summary.golden.json")
-	if recUpdate() {
+	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(stdout), 0o644); err != nil {
 			t.Fatal(err)
 		}

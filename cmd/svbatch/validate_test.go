@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,12 +10,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 )
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files under testdata/")
-	}
-}
 
 const valFixtures = "../../batch/testdata/"
 
@@ -104,7 +97,7 @@ func TestValidateJSONGolden(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and nothing", code, errOut, tc.code)
 			}
 			golden := valFixtures + "golden/" + tc.name + ".json"
-			if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+			if *updateGolden {
 				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
 					t.Fatal(err)
 				}
