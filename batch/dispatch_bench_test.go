@@ -14,8 +14,8 @@ import (
 	"svbatch/sandbox"
 )
 
-// dbSandboxClient starts an in-memory sandbox on loopback and returns a client for it.
-func dbSandboxClient(b *testing.B, cfg sandbox.Config) (*sandbox.Server, *client.Client) {
+// dbSandboxClient starts a sandbox on loopback and returns a client for it.
+func dbSandboxClient(b testing.TB, cfg sandbox.Config) (*sandbox.Server, *client.Client) {
 	b.Helper()
 	sb, err := sandbox.New(cfg)
 	if err != nil {

@@ -504,19 +504,7 @@ func TestDispatchInterruptIsResumable(t *testing.T) {
 // with every row succeeded and each operation applied once.
 func TestDispatchAgainstSandbox(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.New(sandbox.Config{Seed: 3, Faults: sandbox.Faults{FailRate: 0.1, TimeoutRate: 0.05}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sb.Close() })
-	cl, err := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, cl := dbSandboxClient(t, sandbox.Config{Seed: 3, Faults: sandbox.Faults{FailRate: 0.1, TimeoutRate: 0.05}})
 	var rows []batch.Row
 	for i := 0; i < 100; i++ {
 		c := fmt.Sprintf("C%02d", i%10)
