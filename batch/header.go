@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/width"
 )
 
-// Canonical column names: the API field names (record.Columns has the same set, in output order).
+// Canonical column names: the API field names (reports.ResultsColumns writes them in output order).
 const (
 	ColBrandID         = "brand_id"
 	ColShopID          = "shop_id"

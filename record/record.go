@@ -23,12 +23,6 @@ const (
 	Planned     Status = "planned"
 )
 
-// Canonical column names (the API field names), in the order svbatch writes them.
-var Columns = []string{
-	"brand_id", "shop_id", "operator_id", "outer_order_id", "new_outer_order_id", "operate_type",
-	"change_value", "customer_id", "mobile", "outer_id", "outer_type", "reason", "request_id",
-}
-
 // Result is one input row's outcome, as the Results sheet shows it.
 // ChangeValue is in fen. Fields of the answer are empty when there was none.
 type Result struct {
