@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"svbatch"
 	"testing"
 
 	"svbatch/client"
@@ -236,9 +237,9 @@ func TestReaderRows(t *testing.T) {
 		t.Fatalf("%d rows; want 6", len(rows))
 	}
 	first := rows[0]
-	want := client.RechargeRequest{BrandID: "B1", ShopID: "S1", OperatorID: "op1", OuterOrderID: "O-1", OperateType: client.Charge,
+	want := client.RechargeRequest{BrandID: "B1", ShopID: "S1", OperatorID: "op1", OuterOrderID: "O-1", OperateType: svbatch.Charge,
 		ChangeValue: 1000, CustomerID: "C001", Reason: "top-up, spring",
-		RequestID: client.RequestIDv1("ns1", "B1", 1, "O-1", "")}
+		RequestID: svbatch.RequestIDv1("ns1", "B1", 1, "O-1", "")}
 	if first.Req != want {
 		t.Errorf("row 2 request = %+v; want %+v", first.Req, want)
 	}
@@ -250,11 +251,11 @@ func TestReaderRows(t *testing.T) {
 	}
 	for i, tc := range []struct {
 		line int
-		op   client.OperateType
+		op   svbatch.OperateType
 		key  string
 		new  string
-	}{{4, client.Freeze, "B1|customer_id:C001", ""}, {5, client.Verify, "B1|customer_id:C001", ""},
-		{6, client.Refund, "B1|customer_id:C001", "R-1"}, {7, client.Charge, "0012|mobile:013800000000", ""}, {8, client.Charge, "B1|wechat:oWx123", ""}} {
+	}{{4, svbatch.Freeze, "B1|customer_id:C001", ""}, {5, svbatch.Verify, "B1|customer_id:C001", ""},
+		{6, svbatch.Refund, "B1|customer_id:C001", "R-1"}, {7, svbatch.Charge, "0012|mobile:013800000000", ""}, {8, svbatch.Charge, "B1|wechat:oWx123", ""}} {
 		got := rows[i+1]
 		if got.Line != tc.line || got.Req.OperateType != tc.op || got.AccountKey != tc.key || got.Req.NewOuterOrderID != tc.new {
 			t.Errorf("row %d: line %d op %v key %q new %q; want %d %v %q %q", i+3, got.Line, got.Req.OperateType, got.AccountKey, got.Req.NewOuterOrderID, tc.line, tc.op, tc.key, tc.new)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"svbatch"
 	"testing"
 
 	"svbatch/client"
@@ -106,11 +107,11 @@ func TestIdentityKey(t *testing.T) {
 	r.idSeed = maphash.MakeSeed()
 	parts := []string{"", "a", "b", "ab", "ba", "aa", "a\x00", "\x00a", "\x01"}
 	type id struct {
-		op                     client.OperateType
+		op                     svbatch.OperateType
 		brand, outer, newOuter string
 	}
 	keys := map[uint64]id{}
-	for op := client.Charge; op <= client.Refund; op++ {
+	for op := svbatch.Charge; op <= svbatch.Refund; op++ {
 		for _, brand := range parts {
 			for _, outer := range parts {
 				for _, newOuter := range parts {

@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/journal"
-	"svbatch/record"
 )
 
 // Sender sends one request once; *client.Client is one.
@@ -31,7 +31,7 @@ type Journal interface {
 	Get(key string) (journal.Entry, bool, error)
 	MarkSending(ctx context.Context, e journal.Entry) error
 	Record(e journal.Entry) error
-	Counts() (map[record.Status]int, error)
+	Counts() (map[svbatch.Status]int, error)
 }
 
 var _ Journal = (*journal.Journal)(nil)
@@ -59,7 +59,7 @@ type DispatchConfig struct {
 	// MaxQueued bounds rows read ahead and waiting behind their account's earlier rows (memory bound).
 	MaxQueued int
 	// OnRow, when set, is called once per row as it reaches its status in this run (any goroutine).
-	OnRow func(line int, status record.Status, amount int64)
+	OnRow func(line int, status svbatch.Status, amount int64)
 }
 
 // StopError stops a run before every row was handled. The rows not handled stay resumable.
@@ -222,7 +222,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			if serr != nil {
 				stop(serr)
 			}
-			if status != record.Succeeded && status != record.AlreadyDone && status != "" {
+			if status != svbatch.Succeeded && status != svbatch.AlreadyDone && status != "" {
 				if d.cfg.OnFailure == OnFailureSkipAccount {
 					mu.Lock()
 					if _, ok := blocked[key]; !ok {
@@ -308,18 +308,18 @@ func GenerationID(namespace string, req client.RechargeRequest, key string, g in
 		return key
 	}
 	ns := namespace + "#retry" + strconv.Itoa(g)
-	if key != client.RequestIDv1(namespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID) {
+	if key != svbatch.RequestIDv1(namespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID) {
 		// A request_id from the file: derive the new generation from it.
 		sum := sha256.Sum256([]byte(ns + ";" + key))
 		return "svb1" + hex.EncodeToString(sum[:])[:28]
 	}
-	return client.RequestIDv1(ns, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
+	return svbatch.RequestIDv1(ns, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
 }
 
 // handle takes one row to its status in this run. A non-nil error stops the whole run.
 // stop stops the run at once; handle calls it before giving up its send slot, so that no other
 // row is sent after a run-stopping answer.
-func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked, fresh bool, stop func(error)) (record.Status, error) {
+func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked, fresh bool, stop func(error)) (svbatch.Status, error) {
 	key := row.Req.RequestID
 	hash := PayloadHash(row.Req)
 	var prev journal.Entry
@@ -337,13 +337,13 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	e.Line = row.Line
 	sent := seen && prev.PayloadHash != "" // sent (or maybe sent) before, with prev.PayloadHash
 
-	report := func(st record.Status) (record.Status, error) {
+	report := func(st svbatch.Status) (svbatch.Status, error) {
 		if d.cfg.OnRow != nil {
 			d.cfg.OnRow(row.Line, st, row.Req.ChangeValue)
 		}
 		return st, nil
 	}
-	save := func(st record.Status, note string) (record.Status, error) {
+	save := func(st svbatch.Status, note string) (svbatch.Status, error) {
 		e.State, e.Note = st, note
 		if err := d.journal.Record(e); err != nil {
 			return st, &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}
@@ -356,39 +356,39 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	// conflict from the same comparison).
 	if seen {
 		switch prev.State {
-		case record.Succeeded, record.AlreadyDone:
+		case svbatch.Succeeded, svbatch.AlreadyDone:
 			if prev.PayloadHash != hash {
-				return report(record.Conflict)
+				return report(svbatch.Conflict)
 			}
-			return report(record.AlreadyDone)
-		case record.Failed:
+			return report(svbatch.AlreadyDone)
+		case svbatch.Failed:
 			if !d.cfg.RetryFailed {
-				return report(record.Failed)
+				return report(svbatch.Failed)
 			}
 			e.Generation = prev.Generation + 1
 			e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)
 			sent = false
 		}
 		if sent && prev.PayloadHash != hash {
-			return report(record.Conflict)
+			return report(svbatch.Conflict)
 		}
 	}
 	if isBlocked {
 		// Not sent now; the journal keeps what it knows of rows sent before: one that may have been
 		// applied stays unknown, one that failed stays failed (with its generation).
 		switch prev.State {
-		case record.Unknown, record.Sending:
-			return report(record.Unknown)
-		case record.Failed:
-			return report(record.Failed)
+		case svbatch.Unknown, svbatch.Sending:
+			return report(svbatch.Unknown)
+		case svbatch.Failed:
+			return report(svbatch.Failed)
 		}
-		return save(record.Skipped, fmt.Sprintf("row %d of this account did not succeed", failedAt))
+		return save(svbatch.Skipped, fmt.Sprintf("row %d of this account did not succeed", failedAt))
 	}
 
 	req := row.Req
 	req.RequestID = e.RequestID
 	e.PayloadHash = hash
-	e.State = record.Sending
+	e.State = svbatch.Sending
 	e.Note = ""
 	// restore puts a row that was marked sending but certainly not applied back as it was before
 	// (pending if new), with out's attempts and answer when it was sent. (Should this not reach the
@@ -396,13 +396,13 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	restore := func(out *client.Outcome, note string) (*journal.Entry, error) {
 		back := prev
 		if !seen {
-			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: record.Pending}
+			back = journal.Entry{Key: key, RequestID: key, Line: row.Line, State: svbatch.Pending}
 		}
 		back.Line = row.Line
 		if out != nil {
 			back.Attempts += out.Attempts
 		}
-		if back.State == record.Pending {
+		if back.State == svbatch.Pending {
 			back.Note = note
 			if out != nil && out.Attempts > 0 {
 				back.FinishedAt = time.Now().UTC()
@@ -456,7 +456,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	st := out.Status
 	note := ""
 	switch st {
-	case record.Pending:
+	case svbatch.Pending:
 		if out.Attempts == 0 {
 			// never sent (stopped at the gate or the limiter): not reached in this run
 			if err := unmark(); err != nil {
@@ -474,7 +474,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 			return back.State, err
 		}
 		return back.State, runStop
-	case record.Unknown:
+	case svbatch.Unknown:
 		note = "no definitive answer after retries; a rerun resends it with the same request_id (safe)"
 	}
 	if _, err := save(st, note); err != nil {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
-	"svbatch/record"
 	"svbatch/sandbox"
 )
 
@@ -37,7 +37,7 @@ func dbSandboxClient(b testing.TB, cfg sandbox.Config) (*sandbox.Server, *client
 func dbRows(n, accounts int, prefix string) []batch.Row {
 	rows := make([]batch.Row, n)
 	for i := range rows {
-		rows[i] = dtRow(i+2, "1332", fmt.Sprintf("%s-C%06d", prefix, i%accounts), client.Charge, fmt.Sprintf("%s-%08d", prefix, i), "", 100)
+		rows[i] = dtRow(i+2, "1332", fmt.Sprintf("%s-C%06d", prefix, i%accounts), svbatch.Charge, fmt.Sprintf("%s-%08d", prefix, i), "", 100)
 	}
 	return rows
 }
@@ -64,8 +64,8 @@ func BenchmarkDispatchPacing(b *testing.B) {
 		_, cl := dbSandboxClient(b, sandbox.Config{QPSLimit: 210})
 		fc := &flowCounter{Sender: cl}
 		var succeeded atomic.Int64
-		d := batch.NewDispatcher(batch.DispatchConfig{QPS: qps, Concurrency: 8, OnRow: func(_ int, st record.Status, _ int64) {
-			if st == record.Succeeded {
+		d := batch.NewDispatcher(batch.DispatchConfig{QPS: qps, Concurrency: 8, OnRow: func(_ int, st svbatch.Status, _ int64) {
+			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}
 		}}, fc, dtJournal(b))
@@ -121,8 +121,8 @@ func BenchmarkDispatchOverhead(b *testing.B) {
 		// The dispatcher, journal on disk, against a fresh sandbox.
 		_, cl2 := dbSandboxClient(b, sandbox.Config{})
 		var succeeded atomic.Int64
-		d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: conc, OnRow: func(_ int, st record.Status, _ int64) {
-			if st == record.Succeeded {
+		d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: conc, OnRow: func(_ int, st svbatch.Status, _ int64) {
+			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}
 		}}, cl2, dtJournal(b))

@@ -16,18 +16,18 @@ import (
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/journal"
-	"svbatch/record"
 	"svbatch/sandbox"
 )
 
 // dtRow builds a valid row of account (brand, customer) with a derived request_id.
-func dtRow(line int, brand, customer string, op client.OperateType, outer, newOuter string, fen int64) batch.Row {
+func dtRow(line int, brand, customer string, op svbatch.OperateType, outer, newOuter string, fen int64) batch.Row {
 	req := client.RechargeRequest{BrandID: brand, ShopID: "S1", OperatorID: "op", OuterOrderID: outer,
 		NewOuterOrderID: newOuter, OperateType: op, ChangeValue: fen, CustomerID: customer}
-	req.RequestID = client.RequestIDv1("", brand, int(op), outer, newOuter)
+	req.RequestID = svbatch.RequestIDv1("", brand, int(op), outer, newOuter)
 	return batch.Row{Line: line, Req: req, AccountKey: brand + "|c:" + customer}
 }
 
@@ -121,14 +121,14 @@ func TestDispatchKeepsFileOrderPerAccount(t *testing.T) {
 		if next[a] == perAccount {
 			continue
 		}
-		rows = append(rows, dtRow(len(rows)+2, "B1", fmt.Sprintf("C%03d", a), client.Charge, fmt.Sprintf("c%03d-%02d", a, next[a]), "", 100))
+		rows = append(rows, dtRow(len(rows)+2, "B1", fmt.Sprintf("C%03d", a), svbatch.Charge, fmt.Sprintf("c%03d-%02d", a, next[a]), "", 100))
 		next[a]++
 	}
 	s := newRecordingSender()
 	j := dtJournal(t)
 	var onRow atomic.Int32
 	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 32, Policy: dtFastPolicy(),
-		OnRow: func(int, record.Status, int64) { onRow.Add(1) }}, s, j)
+		OnRow: func(int, svbatch.Status, int64) { onRow.Add(1) }}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestDispatchKeepsFileOrderPerAccount(t *testing.T) {
 	}
 	for _, r := range rows {
 		e, ok, err := j.Get(r.Req.RequestID)
-		if err != nil || !ok || e.State != record.Succeeded || e.Attempts != 1 || e.Line != r.Line {
+		if err != nil || !ok || e.State != svbatch.Succeeded || e.Attempts != 1 || e.Line != r.Line {
 			t.Fatalf("journal for row %d: %+v ok=%v err=%v; want succeeded after 1 attempt", r.Line, e, ok, err)
 		}
 	}
@@ -166,24 +166,24 @@ func TestDispatchOnFailure(t *testing.T) {
 	t.Parallel()
 	// Account A: A-1 ok, A-2 rejected, A-3 and A-4 after it. Account B unaffected.
 	rows := []batch.Row{
-		dtRow(2, "B1", "A", client.Charge, "A-1", "", 100),
-		dtRow(3, "B1", "B", client.Charge, "B-1", "", 100),
-		dtRow(4, "B1", "A", client.Verify, "A-2", "", 100),
-		dtRow(5, "B1", "A", client.Charge, "A-3", "", 100),
-		dtRow(6, "B1", "B", client.Charge, "B-2", "", 100),
-		dtRow(7, "B1", "A", client.Charge, "A-4", "", 100),
+		dtRow(2, "B1", "A", svbatch.Charge, "A-1", "", 100),
+		dtRow(3, "B1", "B", svbatch.Charge, "B-1", "", 100),
+		dtRow(4, "B1", "A", svbatch.Verify, "A-2", "", 100),
+		dtRow(5, "B1", "A", svbatch.Charge, "A-3", "", 100),
+		dtRow(6, "B1", "B", svbatch.Charge, "B-2", "", 100),
+		dtRow(7, "B1", "A", svbatch.Charge, "A-4", "", 100),
 	}
 	cases := []struct {
 		policy string
-		want   map[int]record.Status
+		want   map[int]svbatch.Status
 		sent   []string // account A's sends
 	}{
 		// skip-account: the rows after the failed one are skipped, naming it.
-		{batch.OnFailureSkipAccount, map[int]record.Status{2: record.Succeeded, 3: record.Succeeded, 4: record.Failed,
-			5: record.Skipped, 6: record.Succeeded, 7: record.Skipped}, []string{"A-1", "A-2"}},
+		{batch.OnFailureSkipAccount, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
+			5: svbatch.Skipped, 6: svbatch.Succeeded, 7: svbatch.Skipped}, []string{"A-1", "A-2"}},
 		// continue: every row is sent.
-		{batch.OnFailureContinue, map[int]record.Status{2: record.Succeeded, 3: record.Succeeded, 4: record.Failed,
-			5: record.Succeeded, 6: record.Succeeded, 7: record.Succeeded}, []string{"A-1", "A-2", "A-3", "A-4"}},
+		{batch.OnFailureContinue, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
+			5: svbatch.Succeeded, 6: svbatch.Succeeded, 7: svbatch.Succeeded}, []string{"A-1", "A-2", "A-3", "A-4"}},
 	}
 	for _, c := range cases {
 		t.Run(c.policy, func(t *testing.T) {
@@ -198,7 +198,7 @@ func TestDispatchOnFailure(t *testing.T) {
 				if e.State != c.want[r.Line] {
 					t.Errorf("row %d: %s; want %s", r.Line, e.State, c.want[r.Line])
 				}
-				if e.State == record.Skipped && !strings.Contains(e.Note, "row 4") {
+				if e.State == svbatch.Skipped && !strings.Contains(e.Note, "row 4") {
 					t.Errorf("row %d skipped with note %q; want it to name row 4", r.Line, e.Note)
 				}
 			}
@@ -213,17 +213,17 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	t.Parallel()
 	// What an earlier run left, per row, and what this run must do with it.
 	rows := []batch.Row{
-		dtRow(2, "B1", "A", client.Charge, "done", "", 100),       // succeeded before → already_done, not sent
-		dtRow(3, "B1", "B", client.Charge, "inflight", "", 100),   // sending when killed → resent, same id
-		dtRow(4, "B1", "C", client.Charge, "unknown", "", 100),    // unknown → resent, same id
-		dtRow(5, "B1", "D", client.Charge, "edited", "", 999),     // succeeded with 100, now 999 → conflict
-		dtRow(6, "B1", "E", client.Charge, "failed", "", 100),     // failed → stays failed, not resent
-		dtRow(7, "B1", "F", client.Charge, "editedsend", "", 555), // sending with 100, now 555 → conflict
-		dtRow(8, "B1", "G", client.Charge, "new", "", 100),        // never seen → sent
+		dtRow(2, "B1", "A", svbatch.Charge, "done", "", 100),       // succeeded before → already_done, not sent
+		dtRow(3, "B1", "B", svbatch.Charge, "inflight", "", 100),   // sending when killed → resent, same id
+		dtRow(4, "B1", "C", svbatch.Charge, "unknown", "", 100),    // unknown → resent, same id
+		dtRow(5, "B1", "D", svbatch.Charge, "edited", "", 999),     // succeeded with 100, now 999 → conflict
+		dtRow(6, "B1", "E", svbatch.Charge, "failed", "", 100),     // failed → stays failed, not resent
+		dtRow(7, "B1", "F", svbatch.Charge, "editedsend", "", 555), // sending with 100, now 555 → conflict
+		dtRow(8, "B1", "G", svbatch.Charge, "new", "", 100),        // never seen → sent
 	}
 	j := dtJournal(t)
-	prev := map[string]record.Status{"done": record.Succeeded, "inflight": record.Sending, "unknown": record.Unknown,
-		"edited": record.Succeeded, "failed": record.Failed, "editedsend": record.Sending}
+	prev := map[string]svbatch.Status{"done": svbatch.Succeeded, "inflight": svbatch.Sending, "unknown": svbatch.Unknown,
+		"edited": svbatch.Succeeded, "failed": svbatch.Failed, "editedsend": svbatch.Sending}
 	for _, r := range rows {
 		st, ok := prev[r.Req.OuterOrderID]
 		if !ok {
@@ -242,8 +242,8 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	}
 	s := newRecordingSender()
 	var mu sync.Mutex
-	reported := map[int]record.Status{}
-	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st record.Status, _ int64) {
+	reported := map[int]svbatch.Status{}
+	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st svbatch.Status, _ int64) {
 		mu.Lock()
 		reported[line] = st
 		mu.Unlock()
@@ -251,8 +251,8 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	want := map[int]record.Status{2: record.AlreadyDone, 3: record.Succeeded, 4: record.Succeeded, 5: record.Conflict,
-		6: record.Failed, 7: record.Conflict, 8: record.Succeeded}
+	want := map[int]svbatch.Status{2: svbatch.AlreadyDone, 3: svbatch.Succeeded, 4: svbatch.Succeeded, 5: svbatch.Conflict,
+		6: svbatch.Failed, 7: svbatch.Conflict, 8: svbatch.Succeeded}
 	for line, st := range want {
 		if reported[line] != st {
 			t.Errorf("row %d reported %s; want %s", line, reported[line], st)
@@ -281,24 +281,24 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 
 func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 	t.Parallel()
-	r := dtRow(2, "B1", "A", client.Verify, "V-1", "", 100)
+	r := dtRow(2, "B1", "A", svbatch.Verify, "V-1", "", 100)
 	j := dtJournal(t)
 	s := newRecordingSender("V-1")
 	if err := batch.NewDispatcher(batch.DispatchConfig{Policy: dtFastPolicy()}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
 		t.Fatal(err)
 	}
-	if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Failed {
+	if e, _, _ := j.Get(r.Req.RequestID); e.State != svbatch.Failed {
 		t.Fatalf("first run: %s; want failed", e.State)
 	}
 	delete(s.reject, "V-1")
 	for _, c := range []struct {
 		retry bool
-		state record.Status
+		state svbatch.Status
 		id    string
 	}{
-		{false, record.Failed, r.Req.RequestID}, // not resent without --retry-failed
-		{true, record.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)},
-		{true, record.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)}, // done: not resent again
+		{false, svbatch.Failed, r.Req.RequestID}, // not resent without --retry-failed
+		{true, svbatch.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)},
+		{true, svbatch.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)}, // done: not resent again
 	} {
 		if _, err := j.BeginRun("test.csv", nil); err != nil {
 			t.Fatal(err)
@@ -363,7 +363,7 @@ func TestDispatchBanPausesWholeRun(t *testing.T) {
 	}
 	var rows []batch.Row
 	for i := 0; i < 60; i++ {
-		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%30), client.Charge, fmt.Sprintf("O-%d", i), "", 100))
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%30), svbatch.Charge, fmt.Sprintf("O-%d", i), "", 100))
 	}
 	j := dtJournal(t)
 	s := &timingSender{Sender: cl}
@@ -400,7 +400,7 @@ func TestDispatchBanPausesWholeRun(t *testing.T) {
 		t.Error("no send after the ban")
 	}
 	for _, r := range rows {
-		if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Succeeded {
+		if e, _, _ := j.Get(r.Req.RequestID); e.State != svbatch.Succeeded {
 			t.Errorf("row %d: %s; want succeeded", r.Line, e.State)
 		}
 	}
@@ -425,7 +425,7 @@ func TestDispatchBanTooLongStops(t *testing.T) {
 	}
 	var rows []batch.Row
 	for i := 0; i < 40; i++ {
-		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i), client.Charge, fmt.Sprintf("O-%d", i), "", 100))
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i), svbatch.Charge, fmt.Sprintf("O-%d", i), "", 100))
 	}
 	j := dtJournal(t)
 	p := client.DefaultRetryPolicy()
@@ -440,14 +440,14 @@ func TestDispatchBanTooLongStops(t *testing.T) {
 	if got := n.Load(); got != 5 {
 		t.Errorf("gateway saw %d requests; want 5 (nothing after the long ban)", got)
 	}
-	states := map[record.Status]int{}
+	states := map[svbatch.Status]int{}
 	for _, r := range rows {
 		e, ok, _ := j.Get(r.Req.RequestID)
 		if ok {
 			states[e.State]++
 		}
 	}
-	if states[record.Succeeded] != 4 || states[record.Failed] != 0 {
+	if states[svbatch.Succeeded] != 4 || states[svbatch.Failed] != 0 {
 		t.Errorf("journal states %v; want 4 succeeded, none failed (the banned row stays resumable)", states)
 	}
 }
@@ -458,13 +458,13 @@ func TestDispatchInterruptIsResumable(t *testing.T) {
 	t.Parallel()
 	var rows []batch.Row
 	for i := 0; i < 200; i++ {
-		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%20), client.Charge, fmt.Sprintf("O-%03d", i), "", 100))
+		rows = append(rows, dtRow(i+2, "B1", fmt.Sprintf("C%02d", i%20), svbatch.Charge, fmt.Sprintf("O-%03d", i), "", 100))
 	}
 	s := newRecordingSender()
 	j := dtJournal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Int32
-	cfg := batch.DispatchConfig{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, record.Status, int64) {
+	cfg := batch.DispatchConfig{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, svbatch.Status, int64) {
 		if done.Add(1) == 50 {
 			cancel()
 		}
@@ -508,8 +508,8 @@ func TestDispatchAgainstSandbox(t *testing.T) {
 	var rows []batch.Row
 	for i := 0; i < 100; i++ {
 		c := fmt.Sprintf("C%02d", i%10)
-		rows = append(rows, dtRow(2*i+2, "B1", c, client.Charge, fmt.Sprintf("CH-%03d", i), "", 1000))
-		rows = append(rows, dtRow(2*i+3, "B1", c, client.Verify, fmt.Sprintf("VF-%03d", i), "", 1000))
+		rows = append(rows, dtRow(2*i+2, "B1", c, svbatch.Charge, fmt.Sprintf("CH-%03d", i), "", 1000))
+		rows = append(rows, dtRow(2*i+3, "B1", c, svbatch.Verify, fmt.Sprintf("VF-%03d", i), "", 1000))
 	}
 	p := client.DefaultRetryPolicy()
 	p.BaseDelay, p.MaxDelay = time.Millisecond, 5*time.Millisecond
@@ -518,7 +518,7 @@ func TestDispatchAgainstSandbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		if e, _, _ := j.Get(r.Req.RequestID); e.State != record.Succeeded {
+		if e, _, _ := j.Get(r.Req.RequestID); e.State != svbatch.Succeeded {
 			t.Errorf("row %d: %s (%s %s); want succeeded", r.Line, e.State, e.ResultCode, e.ErrMsg)
 		}
 	}
@@ -538,14 +538,14 @@ func TestDispatchAgainstSandbox(t *testing.T) {
 func TestDispatchBlockedAccountKeepsWhatTheJournalKnows(t *testing.T) {
 	t.Parallel()
 	j := dtJournal(t)
-	first := dtRow(2, "B1", "C1", client.Verify, "V-0", "", 100)    // rejected in this run: blocks C1
-	failed := dtRow(3, "B1", "C1", client.Verify, "V-1", "", 100)   // failed in an earlier run
-	unknown := dtRow(4, "B1", "C1", client.Charge, "CH-1", "", 100) // unknown after an earlier run
-	fresh := dtRow(5, "B1", "C1", client.Charge, "CH-2", "", 100)   // never sent
+	first := dtRow(2, "B1", "C1", svbatch.Verify, "V-0", "", 100)    // rejected in this run: blocks C1
+	failed := dtRow(3, "B1", "C1", svbatch.Verify, "V-1", "", 100)   // failed in an earlier run
+	unknown := dtRow(4, "B1", "C1", svbatch.Charge, "CH-1", "", 100) // unknown after an earlier run
+	fresh := dtRow(5, "B1", "C1", svbatch.Charge, "CH-2", "", 100)   // never sent
 	hash := batch.PayloadHash(failed.Req)
 	for _, e := range []journal.Entry{
-		{Key: failed.Req.RequestID, RequestID: failed.Req.RequestID, Line: 3, State: record.Failed, PayloadHash: hash, Attempts: 1},
-		{Key: unknown.Req.RequestID, RequestID: unknown.Req.RequestID, Line: 4, State: record.Unknown, PayloadHash: batch.PayloadHash(unknown.Req), Attempts: 6},
+		{Key: failed.Req.RequestID, RequestID: failed.Req.RequestID, Line: 3, State: svbatch.Failed, PayloadHash: hash, Attempts: 1},
+		{Key: unknown.Req.RequestID, RequestID: unknown.Req.RequestID, Line: 4, State: svbatch.Unknown, PayloadHash: batch.PayloadHash(unknown.Req), Attempts: 6},
 	} {
 		if err := j.Record(e); err != nil {
 			t.Fatal(err)
@@ -561,14 +561,14 @@ func TestDispatchBlockedAccountKeepsWhatTheJournalKnows(t *testing.T) {
 	}
 	for _, c := range []struct {
 		row   batch.Row
-		state record.Status
+		state svbatch.Status
 		gen   int
-	}{{failed, record.Failed, 0}, {unknown, record.Unknown, 0}, {fresh, record.Skipped, 0}} {
+	}{{failed, svbatch.Failed, 0}, {unknown, svbatch.Unknown, 0}, {fresh, svbatch.Skipped, 0}} {
 		e, ok, err := j.Get(c.row.Req.RequestID)
 		if err != nil || !ok {
 			t.Fatalf("row %d: not in the journal (%v)", c.row.Line, err)
 		}
-		if e.State != c.state || e.Generation != c.gen || (c.state != record.Skipped && e.RequestID != c.row.Req.RequestID) {
+		if e.State != c.state || e.Generation != c.gen || (c.state != svbatch.Skipped && e.RequestID != c.row.Req.RequestID) {
 			t.Errorf("row %d: state %s generation %d request_id %s; want %s, %d, its own id", c.row.Line, e.State, e.Generation, e.RequestID, c.state, c.gen)
 		}
 	}
@@ -587,8 +587,8 @@ func (s *isvSender) Do(_ context.Context, req client.RechargeRequest) (*client.R
 func TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed(t *testing.T) {
 	t.Parallel()
 	j := dtJournal(t)
-	row := dtRow(2, "B1", "C1", client.Charge, "CH-U", "", 100)
-	if err := j.Record(journal.Entry{Key: row.Req.RequestID, RequestID: row.Req.RequestID, Line: 2, State: record.Unknown,
+	row := dtRow(2, "B1", "C1", svbatch.Charge, "CH-U", "", 100)
+	if err := j.Record(journal.Entry{Key: row.Req.RequestID, RequestID: row.Req.RequestID, Line: 2, State: svbatch.Unknown,
 		PayloadHash: batch.PayloadHash(row.Req), Attempts: 6}); err != nil {
 		t.Fatal(err)
 	}
@@ -602,7 +602,7 @@ func TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.State != record.Unknown || e.Generation != 0 {
+		if e.State != svbatch.Unknown || e.Generation != 0 {
 			t.Errorf("run %d: state %s generation %d; want unknown, generation 0", run+1, e.State, e.Generation)
 		}
 	}

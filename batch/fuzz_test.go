@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"svbatch"
 	"testing"
 	"unicode/utf8"
 )
@@ -23,7 +24,7 @@ func FuzzCSVRows(f *testing.F) {
 		if err != nil {
 			return
 		}
-		r, err := newReader("fuzz.csv", tb, Options{}, false, nil)
+		r, err := newReader("fuzz.csv", tb, Options{}, svbatch.Fen, nil)
 		if err != nil {
 			return
 		}
@@ -45,7 +46,7 @@ func FuzzCSVRows(f *testing.F) {
 				t.Fatalf("Raw has %d cells; header %d", len(row.Raw), len(r.Header()))
 			}
 			if len(problems) == 0 {
-				if row.Req.RequestID == "" || row.Req.ChangeValue <= 0 || row.Req.ChangeValue > MaxChangeValue || !row.Req.OperateType.Valid() || row.AccountKey == "" {
+				if row.Req.RequestID == "" || row.Req.ChangeValue <= 0 || row.Req.ChangeValue > svbatch.MaxChangeValue || !row.Req.OperateType.Valid() || row.AccountKey == "" {
 					t.Fatalf("valid row %d incomplete: %+v", row.Line, row.Req)
 				}
 				if !utf8.ValidString(row.Req.OuterOrderID) || strings.ContainsAny(row.Req.Reason, "\r\n") {

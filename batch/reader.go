@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"svbatch"
 	"unicode/utf8"
 
 	"svbatch/client"
@@ -20,12 +21,6 @@ type Options struct {
 	AmountUnit  string // "fen" (default, "") | "yuan"
 	IDNamespace string // --id-namespace, part of request_id v1
 }
-
-// Amount units of the change_value column.
-const (
-	UnitFen  = "fen"
-	UnitYuan = "yuan"
-)
 
 // Field length limits: longer values are refused, never truncated.
 const (
@@ -107,7 +102,7 @@ type Reader struct {
 	t        Table
 	nt       noteTable
 	opt      Options
-	yuan     bool
+	unit     svbatch.Unit
 	header   []string
 	col      [nFields]int    // column index in the header, -1 if absent
 	constant [nFields]string // value from the mapping's constants
@@ -145,13 +140,9 @@ var requiredFields = []int{fBrand, fShop, fOperator, fOuterOrder, fOperateType, 
 // Open opens a CSV or XLSX file of operations and maps its header. An unreadable file is a
 // *FileError; an unusable header is a *HeaderError listing every header problem.
 func Open(path string, opt Options) (*Reader, error) {
-	var yuan bool
-	switch strings.ToLower(strings.TrimSpace(opt.AmountUnit)) {
-	case "", UnitFen:
-	case UnitYuan, "元":
-		yuan = true
-	default:
-		return nil, fmt.Errorf("amount unit %q: want fen or yuan", opt.AmountUnit)
+	unit, err := svbatch.ParseUnit(opt.AmountUnit)
+	if err != nil {
+		return nil, err
 	}
 	var m *Mapping
 	if opt.MappingFile != "" {
@@ -164,7 +155,7 @@ func Open(path string, opt Options) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newReader(path, t, opt, yuan, m)
+	return newReader(path, t, opt, unit, m)
 }
 
 // rowHint is the table's guess of its row count (0: no idea).
@@ -176,8 +167,8 @@ func rowHint(t Table) int {
 }
 
 // newReader maps t's header; on error t is closed.
-func newReader(path string, t Table, opt Options, yuan bool, m *Mapping) (*Reader, error) {
-	r := &Reader{path: path, t: t, opt: opt, yuan: yuan, header: t.Header(), seen: newSeenTable(rowHint(t)),
+func newReader(path string, t Table, opt Options, unit svbatch.Unit, m *Mapping) (*Reader, error) {
+	r := &Reader{path: path, t: t, opt: opt, unit: unit, header: t.Header(), seen: newSeenTable(rowHint(t)),
 		seed: maphash.MakeSeed(), idSeed: maphash.MakeSeed()}
 	r.nt, _ = t.(noteTable)
 	if err := r.mapHeader(m); err != nil {
@@ -480,7 +471,7 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 	req.Reason = v[fReason]
 
 	if s := v[fOperateType]; s != "" && !broken[fOperateType] {
-		op, err := client.ParseOperateType(s)
+		op, err := svbatch.ParseOperateType(s)
 		if err != nil {
 			bad(fOperateType, s, "must be 1-4, charge|freeze|verify|refund or 充值|冻结|核销|充值回退")
 			broken[fOperateType] = true
@@ -489,7 +480,7 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 		}
 	}
 	if s := v[fChangeValue]; s != "" && !broken[fChangeValue] {
-		fen, msg := ParseAmount(s, r.yuan)
+		fen, msg := svbatch.ParseChangeValue(s, r.unit)
 		if msg != "" {
 			bad(fChangeValue, s, msg)
 			broken[fChangeValue] = true
@@ -540,7 +531,7 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 		}
 		bad(f, "", "no customer: fill customer_id, mobile, or outer_id with outer_type")
 	}
-	if req.OperateType == client.Refund {
+	if req.OperateType == svbatch.Refund {
 		switch {
 		case v[fNewOuterOrder] == "" && !broken[fNewOuterOrder]:
 			bad(fNewOuterOrder, "", "is required for a refund (operate_type 4): the refund's own order number")
@@ -661,7 +652,7 @@ func textProblem(f int, s string) string {
 	if limit := fieldLimit(f); limit > 0 && len(s) > limit {
 		return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", len(s), limit)
 	}
-	if hasE && exactField(f) && f != fChangeValue && looksScientific(s) {
+	if hasE && exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
 		return noteRounded.message()
 	}
 	return ""
@@ -707,30 +698,10 @@ func textProblemSlow(f int, s string) string {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
 	}
-	if exactField(f) && f != fChangeValue && looksScientific(s) {
+	if exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
 		return noteRounded.message()
 	}
 	return ""
-}
-
-// looksScientific reports whether s is a number in scientific notation ("1.86518E+10", "1e3").
-func looksScientific(s string) bool {
-	i := strings.IndexAny(s, "eE")
-	if i <= 0 || i == len(s)-1 {
-		return false
-	}
-	mant, exp := s[:i], s[i+1:]
-	mant = strings.TrimLeft(mant, "+-")
-	if exp[0] == '+' || exp[0] == '-' {
-		exp = exp[1:]
-	}
-	if exp == "" || !allDigits(exp) || mant == "" || mant == "." {
-		return false
-	}
-	if j := strings.IndexByte(mant, '.'); j >= 0 {
-		mant = mant[:j] + mant[j+1:]
-	}
-	return allDigits(mant)
 }
 
 // mobileProblem accepts digits with an optional leading + (5 to 20 digits).
@@ -750,94 +721,4 @@ func normOuterType(s string) (string, bool) {
 		return "alipay", true
 	}
 	return "", false
-}
-
-// MaxChangeValue is the largest change_value of one row, in fen: 1,000,000,000,000 fen =
-// ¥10,000,000,000.00 (ten billion yuan). A larger amount is refused, never truncated. The limit
-// keeps every sum of amounts (a plan's totals, a reconciliation's) far from int64 overflow: more
-// than 9 million rows at the limit are needed to reach it.
-const MaxChangeValue int64 = 1_000_000_000_000
-
-// msgTooLarge is the problem of an amount above MaxChangeValue (or beyond int64).
-var msgTooLarge = fmt.Sprintf("is more than the per-row limit of %d fen (%d.%02d yuan): refused, never truncated; check the unit (--amount-unit) or split the operation",
-	MaxChangeValue, MaxChangeValue/100, MaxChangeValue%100)
-
-// ParseAmount converts a change_value cell to fen, exactly: integer fen by default, or yuan with
-// at most 2 decimal places when yuan is set. It never rounds and never uses floating point; an
-// amount above MaxChangeValue is refused. msg says what is wrong ("" when fine).
-func ParseAmount(s string, yuan bool) (fen int64, msg string) {
-	s = strings.TrimSpace(s)
-	if len(s) > 0 && len(s) <= 16 && s[0] != '0' && allDigits(s) {
-		// The common case: a plain integer that cannot overflow, even in yuan.
-		var n int64
-		for i := 0; i < len(s); i++ {
-			n = n*10 + int64(s[i]-'0')
-		}
-		if yuan {
-			n *= 100
-		}
-		if n > MaxChangeValue {
-			return 0, msgTooLarge
-		}
-		return n, ""
-	}
-	unitHint := "in fen (an integer: 1000 = 10.00 yuan)"
-	if yuan {
-		unitHint = "in yuan with at most 2 decimal places"
-	}
-	switch {
-	case s == "":
-		return 0, "is required"
-	case strings.ContainsAny(s, "元¥￥$") || strings.Contains(strings.ToUpper(s), "RMB") || strings.Contains(strings.ToUpper(s), "CNY"):
-		return 0, "must be a plain number without a currency sign or unit, " + unitHint
-	case strings.ContainsAny(s, ",，'_ "):
-		return 0, "must be written without thousands separators or spaces (1000, not 1,000), " + unitHint
-	case looksScientific(s):
-		return 0, "is in scientific notation: Excel may have rounded it; write the amount in full, " + unitHint
-	case s[0] == '-':
-		return 0, "must be greater than 0: the operate_type says which way the money moves"
-	case s[0] == '+':
-		return 0, "must be written without a sign"
-	}
-	intPart, frac, hasDot := strings.Cut(s, ".")
-	if !allDigits(intPart) || !allDigits(frac) || (intPart == "" && frac == "") || (hasDot && (intPart == "" || frac == "")) {
-		return 0, "is not a number; change_value is " + unitHint
-	}
-	if !yuan && hasDot {
-		if strings.Trim(frac, "0") == "" {
-			return 0, "must be a whole number of fen without decimals; for amounts in yuan pass --amount-unit yuan"
-		}
-		return 0, "is not a whole number of fen (never rounded); for amounts in yuan pass --amount-unit yuan"
-	}
-	const maxFen = int64(^uint64(0) >> 1)
-	var n int64
-	if digits := strings.TrimLeft(intPart, "0"); digits != "" {
-		var err error
-		if n, err = strconv.ParseInt(digits, 10, 64); err != nil {
-			return 0, msgTooLarge
-		}
-	}
-	if yuan {
-		if len(frac) > 2 {
-			if strings.Trim(frac[2:], "0") != "" {
-				return 0, "has more than 2 decimal places: yuan converts to fen exactly, never rounded"
-			}
-			frac = frac[:2]
-		}
-		for len(frac) < 2 {
-			frac += "0"
-		}
-		cents, _ := strconv.ParseInt(frac, 10, 64)
-		if n > (maxFen-cents)/100 {
-			return 0, msgTooLarge
-		}
-		n = n*100 + cents
-	}
-	if n <= 0 {
-		return 0, "must be greater than 0"
-	}
-	if n > MaxChangeValue {
-		return 0, msgTooLarge
-	}
-	return n, ""
 }

@@ -3,8 +3,7 @@ package batch
 import (
 	"crypto/sha256"
 	"encoding/binary"
-
-	"svbatch/client"
+	"svbatch"
 )
 
 // idHasher derives request_id v1 with client's definition, reusing one buffer (the reader derives
@@ -15,7 +14,7 @@ type idHasher struct {
 
 // id returns the request_id and the first 64 bits of the hash (the duplicate-check key).
 func (h *idHasher) id(namespace, brandID string, operateType int, outerOrderID, newOuterOrderID string) (string, uint64) {
-	h.buf = client.AppendCanonicalV1(h.buf[:0], namespace, brandID, operateType, outerOrderID, newOuterOrderID)
+	h.buf = svbatch.AppendCanonicalV1(h.buf[:0], namespace, brandID, operateType, outerOrderID, newOuterOrderID)
 	sum := sha256.Sum256(h.buf)
-	return client.RequestIDFromSum(sum), binary.BigEndian.Uint64(sum[:8])
+	return svbatch.RequestIDFromSum(sum), binary.BigEndian.Uint64(sum[:8])
 }

@@ -4,13 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"strconv"
+	"svbatch"
 	"testing"
-
-	"svbatch/client"
 )
 
 // TestRequestIDVectors holds the reader's allocation-light derivation to the shared vectors and
-// to client.RequestIDv1.
+// to svbatch.RequestIDv1.
 func TestRequestIDVectors(t *testing.T) {
 	t.Parallel()
 	data, err := os.ReadFile("../../shared/testvectors/request_id.json")
@@ -51,8 +50,8 @@ func FuzzRequestID(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ns, brand string, op int, outer, newOuter string) {
 		var h idHasher
 		got, _ := h.id(ns, brand, op, outer, newOuter)
-		if want := client.RequestIDv1(ns, brand, op, outer, newOuter); got != want {
-			t.Fatalf("id = %q; client.RequestIDv1 = %q", got, want)
+		if want := svbatch.RequestIDv1(ns, brand, op, outer, newOuter); got != want {
+			t.Fatalf("id = %q; svbatch.RequestIDv1 = %q", got, want)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package batch
 import (
 	"fmt"
 	"strings"
+	"svbatch"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -30,7 +31,7 @@ func textProblemRef(f int, s string) string {
 			return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", n, limit)
 		}
 	}
-	if exactField(f) && f != fChangeValue && looksScientific(s) {
+	if exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
 		return noteRounded.message()
 	}
 	return ""

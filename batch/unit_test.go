@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"svbatch"
 	"testing"
 )
 
@@ -94,60 +95,6 @@ func TestClassifyFormat(t *testing.T) {
 	for id, want := range map[int]styleKind{0: styleGeneral, 1: styleGeneral, 11: styleScientific, 14: styleDate, 22: styleDate, 49: styleGeneral, 57: styleDate} {
 		if got := builtinFormat(id); got != want {
 			t.Errorf("builtinFormat(%d) = %d; want %d", id, got, want)
-		}
-	}
-}
-
-func TestParseAmount(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in   string
-		yuan bool
-		fen  int64
-		bad  string // part of the message; "" = valid
-	}{
-		{"1000", false, 1000, ""},
-		{" 0100 ", false, 100, ""},
-		{"10.5", false, 0, "not a whole number of fen"},
-		{"10.00", false, 0, "without decimals"},
-		{"1,000", false, 0, "thousands separators"},
-		{"-5", false, 0, "greater than 0"},
-		{"+5", false, 0, "without a sign"},
-		{"0", false, 0, "greater than 0"},
-		{"1E+3", false, 0, "scientific notation"},
-		{"10.00元", false, 0, "currency sign or unit"},
-		{"¥10", true, 0, "currency sign or unit"},
-		{"abc", false, 0, "not a number"},
-		{"9223372036854775808", false, 0, "per-row limit of 1000000000000 fen (10000000000.00 yuan)"},
-		{"1000000000000", false, MaxChangeValue, ""},       // the limit, fen (fast path)
-		{"1000000000001", false, 0, "per-row limit"},       // one fen over (fast path)
-		{"0001000000000000", false, MaxChangeValue, ""},    // the limit, leading zeros (slow path)
-		{"0001000000000001", false, 0, "per-row limit"},    // one fen over (slow path)
-		{"9223372036854775807", false, 0, "per-row limit"}, // int64's maximum
-		{"10000000000", true, MaxChangeValue, ""},          // the limit, yuan (fast path)
-		{"10000000000.00", true, MaxChangeValue, ""},       // the limit, yuan with decimals
-		{"10000000000.01", true, 0, "10000000000.00 yuan"}, // one fen over, yuan
-		{"10000000001", true, 0, "per-row limit"},          // one yuan over (fast path)
-		{"9999999999.99", true, MaxChangeValue - 1, ""},    // one fen under, yuan
-		{"9999999999999999", true, 0, "per-row limit"},     // 16 digits of yuan: fast path, over
-		{"92233720368547758.07", true, 0, "per-row limit"}, // was int64's maximum
-		{"92233720368547758.08", true, 0, "per-row limit"}, // beyond int64
-		{"10.5", true, 1050, ""},
-		{"0.01", true, 1, ""},
-		{"12", true, 1200, ""},
-		{"10.500", true, 1050, ""},
-		{"1.005", true, 0, "more than 2 decimal places"},
-		{".5", true, 0, "not a number"},
-		{"5.", true, 0, "not a number"},
-		{"0.00", true, 0, "greater than 0"},
-	}
-	for _, tc := range tests {
-		fen, msg := ParseAmount(tc.in, tc.yuan)
-		if tc.bad == "" && (msg != "" || fen != tc.fen) {
-			t.Errorf("ParseAmount(%q, yuan=%v) = %d, %q; want %d", tc.in, tc.yuan, fen, msg, tc.fen)
-		}
-		if tc.bad != "" && !strings.Contains(msg, tc.bad) {
-			t.Errorf("ParseAmount(%q, yuan=%v) = %d, %q; want a message with %q", tc.in, tc.yuan, fen, msg, tc.bad)
 		}
 	}
 }
@@ -268,8 +215,8 @@ func TestCSVLineNumbers(t *testing.T) {
 func TestLooksScientific(t *testing.T) {
 	t.Parallel()
 	for s, want := range map[string]bool{"1.86518E+10": true, "1e3": true, "-2.5E-3": true, "E10": false, "1E": false, "oWxE1": false, "12E3a": false, "1.2.3E4": false} {
-		if got := looksScientific(s); got != want {
-			t.Errorf("looksScientific(%q) = %v; want %v", s, got, want)
+		if got := svbatch.LooksScientific(s); got != want {
+			t.Errorf("svbatch.LooksScientific(%q) = %v; want %v", s, got, want)
 		}
 	}
 }

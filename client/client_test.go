@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 const testSecret = "t0p-s3cret-never-print"
@@ -54,7 +54,7 @@ func independentSign(form url.Values, secret, method string) string {
 }
 
 func testRequest() RechargeRequest {
-	return RechargeRequest{BrandID: "1332", ShopID: "243545", OperatorID: "op1", OuterOrderID: "A-1", OperateType: Charge, ChangeValue: 1000, CustomerID: "c1", RequestID: "svb1test"}
+	return RechargeRequest{BrandID: "1332", ShopID: "243545", OperatorID: "op1", OuterOrderID: "A-1", OperateType: svbatch.Charge, ChangeValue: 1000, CustomerID: "c1", RequestID: "svb1test"}
 }
 
 const okBody = `{"alibaba_alsc_crm_open_recharge_operate_response":{"result":{"biz_success":true,"result":true,"result_code":"0","result_desc":"成功","result_view":"成功"},"request_id":"trace-1"}}`
@@ -337,21 +337,21 @@ func TestRetrier(t *testing.T) {
 		name       string
 		bodies     []string
 		maxBanWait time.Duration
-		status     record.Status
+		status     svbatch.Status
 		attempts   int
 		stop       bool
 		sleeps     int
 	}{
-		{"ok at once", []string{okBody}, time.Minute, record.Succeeded, 1, false, 0},
-		{"ban then ok", []string{banBody, okBody}, time.Minute, record.Succeeded, 2, false, 1},
-		{"ban too long stops", []string{banBody}, time.Second, record.Pending, 1, true, 0},
-		{"isp then ok", []string{ispBody, ispBody, okBody}, time.Minute, record.Succeeded, 3, false, 2},
-		{"isp until attempts run out is unknown", []string{ispBody}, time.Minute, record.Unknown, 4, false, 3},
-		{"isv is failed at once", []string{isvBody}, time.Minute, record.Failed, 1, false, 0},
-		{"business rejection is failed", []string{`{"result":{"biz_success":false,"result":false,"result_code":"X"}}`}, time.Minute, record.Failed, 1, false, 0},
-		{"bad signature stops, not applied", []string{`{"error_response":{"code":25,"msg":"Invalid signature"}}`}, time.Minute, record.Pending, 1, true, 0},
-		{"unlisted code is retried, then unknown", []string{`{"error_response":{"code":1,"msg":"Unknown error"}}`}, time.Minute, record.Unknown, 4, false, 3},
-		{"garbage then ok", []string{"<html>", okBody}, time.Minute, record.Succeeded, 2, false, 1},
+		{"ok at once", []string{okBody}, time.Minute, svbatch.Succeeded, 1, false, 0},
+		{"ban then ok", []string{banBody, okBody}, time.Minute, svbatch.Succeeded, 2, false, 1},
+		{"ban too long stops", []string{banBody}, time.Second, svbatch.Pending, 1, true, 0},
+		{"isp then ok", []string{ispBody, ispBody, okBody}, time.Minute, svbatch.Succeeded, 3, false, 2},
+		{"isp until attempts run out is unknown", []string{ispBody}, time.Minute, svbatch.Unknown, 4, false, 3},
+		{"isv is failed at once", []string{isvBody}, time.Minute, svbatch.Failed, 1, false, 0},
+		{"business rejection is failed", []string{`{"result":{"biz_success":false,"result":false,"result_code":"X"}}`}, time.Minute, svbatch.Failed, 1, false, 0},
+		{"bad signature stops, not applied", []string{`{"error_response":{"code":25,"msg":"Invalid signature"}}`}, time.Minute, svbatch.Pending, 1, true, 0},
+		{"unlisted code is retried, then unknown", []string{`{"error_response":{"code":1,"msg":"Unknown error"}}`}, time.Minute, svbatch.Unknown, 4, false, 3},
+		{"garbage then ok", []string{"<html>", okBody}, time.Minute, svbatch.Succeeded, 2, false, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -388,7 +388,7 @@ func TestRetrierBanPausesTheGate(t *testing.T) {
 	p.Sleep = fs.sleep
 	r := &Retrier{Policy: p, Gate: gate}
 	out := r.Run(context.Background(), func(ctx context.Context) (*Response, error) { return cl.Do(ctx, testRequest()) })
-	if out.Status != record.Succeeded {
+	if out.Status != svbatch.Succeeded {
 		t.Fatalf("status %s", out.Status)
 	}
 	// The ban (2 s + 1) went to the shared gate: the wait happened in Gate.Wait, about 3 s.
@@ -472,19 +472,19 @@ func TestRetrierStatusAfterMixedAnswers(t *testing.T) {
 	cases := []struct {
 		name    string
 		answers []answer
-		status  record.Status
+		status  svbatch.Status
 		stop    bool
 	}{
-		{"timeout then session error stays unknown", []answer{{nil, sentTimeout}, {nil, session}}, record.Unknown, true},
-		{"timeout then isv stays unknown", []answer{{nil, sentTimeout}, {nil, isv}}, record.Unknown, false},
-		{"timeout then rejection is failed (idempotent answer)", []answer{{nil, sentTimeout}, {reject, nil}}, record.Failed, false},
-		{"timeout then ok", []answer{{nil, sentTimeout}, {ok, nil}}, record.Succeeded, false},
-		{"isv at once is failed", []answer{{nil, isv}}, record.Failed, false},
-		{"ban then isv is failed", []answer{{nil, ban}, {nil, isv}}, record.Failed, false},
-		{"unsent until attempts run out is pending", []answer{{nil, unsent}}, record.Pending, false},
-		{"isp until attempts run out is unknown", []answer{{nil, isp}}, record.Unknown, false},
-		{"unsent then isp is unknown", []answer{{nil, unsent}, {nil, isp}}, record.Unknown, false},
-		{"session error at once is pending", []answer{{nil, session}}, record.Pending, true},
+		{"timeout then session error stays unknown", []answer{{nil, sentTimeout}, {nil, session}}, svbatch.Unknown, true},
+		{"timeout then isv stays unknown", []answer{{nil, sentTimeout}, {nil, isv}}, svbatch.Unknown, false},
+		{"timeout then rejection is failed (idempotent answer)", []answer{{nil, sentTimeout}, {reject, nil}}, svbatch.Failed, false},
+		{"timeout then ok", []answer{{nil, sentTimeout}, {ok, nil}}, svbatch.Succeeded, false},
+		{"isv at once is failed", []answer{{nil, isv}}, svbatch.Failed, false},
+		{"ban then isv is failed", []answer{{nil, ban}, {nil, isv}}, svbatch.Failed, false},
+		{"unsent until attempts run out is pending", []answer{{nil, unsent}}, svbatch.Pending, false},
+		{"isp until attempts run out is unknown", []answer{{nil, isp}}, svbatch.Unknown, false},
+		{"unsent then isp is unknown", []answer{{nil, unsent}, {nil, isp}}, svbatch.Unknown, false},
+		{"session error at once is pending", []answer{{nil, session}}, svbatch.Pending, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -515,7 +515,7 @@ func TestRetrierBoundsRepeatedBans(t *testing.T) {
 	r := &Retrier{Policy: p, Gate: NewGate(fs.now, fs.sleep)}
 	out := r.Run(context.Background(), func(context.Context) (*Response, error) { return nil, ban })
 	var tooLong *BanTooLongError
-	if !errors.As(out.Stop, &tooLong) || out.Status != record.Pending {
+	if !errors.As(out.Stop, &tooLong) || out.Status != svbatch.Pending {
 		t.Fatalf("got status %s stop %v; want pending and a BanTooLongError", out.Status, out.Stop)
 	}
 	if out.Attempts < 5 || out.Attempts > 6 {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // Retry defaults that flags reuse.
@@ -134,7 +134,7 @@ type Outcome struct {
 	// applied the request without a definitive answer; pending when it certainly did not apply it
 	// (never sent, or refused before it reached the ledger: flow control, a run-stopping error, a
 	// connection that never took the request).
-	Status   record.Status
+	Status   svbatch.Status
 	Attempts int       // sends made (flow-control refusals included)
 	Response *Response // the normal answer, if one came (success or business rejection)
 	Err      error     // the last error, if the row did not succeed with a normal answer
@@ -180,9 +180,9 @@ func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Resp
 	maybeApplied := r.MaybeApplied
 	settle := func() Outcome {
 		if maybeApplied {
-			out.Status = record.Unknown
+			out.Status = svbatch.Unknown
 		} else {
-			out.Status = record.Pending
+			out.Status = svbatch.Pending
 		}
 		return out
 	}
@@ -220,15 +220,15 @@ func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Resp
 		case OK:
 			out.Response, out.Err = resp, nil
 			if resp.Result.OK() {
-				out.Status = record.Succeeded
+				out.Status = svbatch.Succeeded
 			} else {
-				out.Status = record.Failed
+				out.Status = svbatch.Failed
 			}
 			return out
 		case Final:
 			// a definitive rejection of this attempt; failed unless an earlier one may have applied
 			if !appliedBefore {
-				out.Status = record.Failed
+				out.Status = svbatch.Failed
 				return out
 			}
 			return settle()

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"svbatch"
 	"testing"
 )
 
@@ -75,36 +76,8 @@ func TestSignRejectsUnknownMethod(t *testing.T) {
 	}
 }
 
-func TestRequestIDVectors(t *testing.T) {
-	var v struct {
-		Cases []struct {
-			Namespace       string `json:"namespace"`
-			BrandID         string `json:"brand_id"`
-			OperateType     int    `json:"operate_type"`
-			OuterOrderID    string `json:"outer_order_id"`
-			NewOuterOrderID string `json:"new_outer_order_id"`
-			Canonical       string `json:"canonical"`
-			RequestID       string `json:"request_id"`
-		} `json:"cases"`
-	}
-	if err := json.Unmarshal(sharedVectors(t, "request_id.json"), &v); err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Cases) == 0 {
-		t.Fatal("no request_id vectors")
-	}
-	for i, c := range v.Cases {
-		if got := RequestIDCanonicalV1(c.Namespace, c.BrandID, c.OperateType, c.OuterOrderID, c.NewOuterOrderID); got != c.Canonical {
-			t.Errorf("case %d: canonical got %q; want %q", i, got, c.Canonical)
-		}
-		if got := RequestIDv1(c.Namespace, c.BrandID, c.OperateType, c.OuterOrderID, c.NewOuterOrderID); got != c.RequestID {
-			t.Errorf("case %d: got %s; want %s", i, got, c.RequestID)
-		}
-	}
-}
-
 func TestEncodeOmitsEmptyAndKeepsIntegers(t *testing.T) {
-	req := RechargeRequest{BrandID: "B", ChangeValue: 9007199254740993, OperateType: Refund, OuterOrderID: "<a&b>", RequestID: "r", ShopID: "s", OperatorID: "o"}
+	req := RechargeRequest{BrandID: "B", ChangeValue: 9007199254740993, OperateType: svbatch.Refund, OuterOrderID: "<a&b>", RequestID: "r", ShopID: "s", OperatorID: "o"}
 	got, err := req.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -115,22 +88,5 @@ func TestEncodeOmitsEmptyAndKeepsIntegers(t *testing.T) {
 	}
 	if m := req.Missing(); len(m) != 1 || m[0] != "new_outer_order_id" {
 		t.Errorf("Missing() = %v; want [new_outer_order_id]", m)
-	}
-}
-
-func TestParseOperateType(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want OperateType
-	}{{"1", Charge}, {" Charge ", Charge}, {"冻结", Freeze}, {"verify", Verify}, {"3", Verify}, {"充值回退", Refund}, {"REFUND", Refund}} {
-		got, err := ParseOperateType(c.in)
-		if err != nil || got != c.want {
-			t.Errorf("ParseOperateType(%q) = %v, %v; want %v", c.in, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{"", "0", "5", "charge!", "1.0"} {
-		if _, err := ParseOperateType(bad); err == nil {
-			t.Errorf("ParseOperateType(%q): got nil error; want one", bad)
-		}
 	}
 }

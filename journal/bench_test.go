@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // The benchmarks do a fixed amount of work per iteration, so `make bench` (-benchtime 1x) gives
@@ -27,7 +27,7 @@ func benchJournal(b *testing.B) *Journal {
 	return j
 }
 
-func benchEntry(i int, st record.Status) Entry {
+func benchEntry(i int, st svbatch.Status) Entry {
 	k := fmt.Sprintf("svb1%028d", i)
 	return Entry{Key: k, Line: i + 2, RequestID: k, PayloadHash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		State: st, Attempts: 1}
@@ -62,7 +62,7 @@ func BenchmarkMarkSending32(b *testing.B) {
 					if i >= benchRows {
 						return
 					}
-					if err := j.MarkSending(ctx, benchEntry(base+i, record.Sending)); err != nil {
+					if err := j.MarkSending(ctx, benchEntry(base+i, svbatch.Sending)); err != nil {
 						b.Error(err)
 						return
 					}
@@ -82,7 +82,7 @@ func BenchmarkRecord(b *testing.B) {
 		c0, w0 := j.stats()
 		start := time.Now()
 		for i := 0; i < benchRows; i++ {
-			e := benchEntry(n*benchRows+i, record.Succeeded)
+			e := benchEntry(n*benchRows+i, svbatch.Succeeded)
 			e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc = true, true, true, "0", "成功"
 			e.TraceID, e.LatencyMS, e.FinishedAt = "0b51a2e817000000000000000", 12, time.Now()
 			if err := j.Record(e); err != nil {
@@ -112,12 +112,12 @@ func BenchmarkRowLifecycle32(b *testing.B) {
 			go func() {
 				defer wg.Done()
 				for e := range rows {
-					e.State = record.Sending
+					e.State = svbatch.Sending
 					if err := j.MarkSending(ctx, e); err != nil {
 						b.Error(err)
 						return
 					}
-					e.State, e.Answered, e.BizSuccess, e.ResultOK, e.FinishedAt = record.Succeeded, true, true, true, time.Now()
+					e.State, e.Answered, e.BizSuccess, e.ResultOK, e.FinishedAt = svbatch.Succeeded, true, true, true, time.Now()
 					if err := j.Record(e); err != nil {
 						b.Error(err)
 						return
@@ -126,7 +126,7 @@ func BenchmarkRowLifecycle32(b *testing.B) {
 			}()
 		}
 		for i := 0; i < benchRows; i++ {
-			e := benchEntry(n*benchRows+i, record.Pending)
+			e := benchEntry(n*benchRows+i, svbatch.Pending)
 			if _, ok, err := j.Get(e.Key); err != nil || ok {
 				b.Fatalf("Get(%s) = %v, %v; want a miss", e.Key, ok, err)
 			}
@@ -145,7 +145,7 @@ func BenchmarkRowLifecycle32(b *testing.B) {
 func BenchmarkGet(b *testing.B) {
 	j := benchJournal(b)
 	for i := 0; i < benchRows; i++ {
-		if err := j.Record(benchEntry(i, record.Succeeded)); err != nil {
+		if err := j.Record(benchEntry(i, svbatch.Succeeded)); err != nil {
 			b.Fatal(err)
 		}
 	}

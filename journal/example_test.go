@@ -7,8 +7,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"svbatch"
 	"svbatch/journal"
-	"svbatch/record"
 )
 
 // A row's life in the journal: durable "sending" before the request goes out, the outcome after.
@@ -30,12 +30,12 @@ func Example() {
 
 	key := "svb1c0ffee0000000000000000000000"
 	if _, seen, _ := j.Get(key); !seen {
-		e := journal.Entry{Key: key, Line: 2, RequestID: key, PayloadHash: "…", State: record.Sending, Attempts: 1}
+		e := journal.Entry{Key: key, Line: 2, RequestID: key, PayloadHash: "…", State: svbatch.Sending, Attempts: 1}
 		if err := j.MarkSending(context.Background(), e); err != nil {
 			log.Fatal(err) // do not send: the journal could not promise to remember it
 		}
 		// … send the request …
-		e.State, e.Answered, e.BizSuccess, e.ResultOK = record.Succeeded, true, true, true
+		e.State, e.Answered, e.BizSuccess, e.ResultOK = svbatch.Succeeded, true, true, true
 		if err := j.Record(e); err != nil {
 			log.Fatal(err)
 		}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // The test binary re-executed with helperEnv set acts as a second svbatch process on a journal.
@@ -96,7 +96,7 @@ func crashChild(path, prefix string) int {
 				if i > 200_000 {
 					return
 				}
-				e := Entry{Key: fmt.Sprintf("%s-%06d", prefix, i), Line: int(i) + 1, RequestID: "svb1x", State: record.Sending, Attempts: 1}
+				e := Entry{Key: fmt.Sprintf("%s-%06d", prefix, i), Line: int(i) + 1, RequestID: "svb1x", State: svbatch.Sending, Attempts: 1}
 				if err := j.MarkSending(ctx, e); err != nil {
 					out.Lock()
 					fmt.Println("error:", err)
@@ -108,7 +108,7 @@ func crashChild(path, prefix string) int {
 				_, _ = os.Stdout.WriteString("S " + e.Key + "\n")
 				out.Unlock()
 				if i%2 == 0 {
-					e.State, e.Answered, e.BizSuccess, e.ResultOK = record.Succeeded, true, true, true
+					e.State, e.Answered, e.BizSuccess, e.ResultOK = svbatch.Succeeded, true, true, true
 					_ = j.Record(e)
 				}
 			}
@@ -229,7 +229,7 @@ func TestCrashSafety(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !ok || (e.State != record.Sending && e.State != record.Succeeded) {
+			if !ok || (e.State != svbatch.Sending && e.State != svbatch.Succeeded) {
 				missing++
 				if missing <= 5 {
 					t.Errorf("round %d: %s acknowledged by MarkSending but found %v, state %q", round, k, ok, e.State)

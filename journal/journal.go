@@ -30,7 +30,7 @@ import (
 	"sync"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 
 	sqlite "modernc.org/sqlite"
 )
@@ -55,13 +55,13 @@ const (
 
 // Entry is one input row's durable state, keyed by the row's identity.
 type Entry struct {
-	Key         string        // stable identity: the row's generation-0 request_id
-	Line        int           // last seen sheet row number
-	RequestID   string        // the id sent (changes only with a new generation)
-	Generation  int           // 0, then +1 per --retry-failed resend
-	PayloadHash string        // hash of the row's payload (what was sent, request_id excluded)
-	State       record.Status // pending, sending, succeeded, failed, unknown, skipped, conflict …
-	Attempts    int           // total sends of this row across runs
+	Key         string         // stable identity: the row's generation-0 request_id
+	Line        int            // last seen sheet row number
+	RequestID   string         // the id sent (changes only with a new generation)
+	Generation  int            // 0, then +1 per --retry-failed resend
+	PayloadHash string         // hash of the row's payload (what was sent, request_id excluded)
+	State       svbatch.Status // pending, sending, succeeded, failed, unknown, skipped, conflict …
+	Attempts    int            // total sends of this row across runs
 	Note        string
 
 	// The last answer (empty when none):
@@ -695,7 +695,7 @@ func scanEntry(s scanner) (Entry, error) {
 		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID); err != nil {
 		return Entry{}, err
 	}
-	e.State = record.Status(state)
+	e.State = svbatch.Status(state)
 	t, err := parseTime(finished)
 	if err != nil {
 		return Entry{}, fmt.Errorf("row %s: finished_at: %w", e.Key, err)
@@ -754,7 +754,7 @@ func (j *Journal) page(line int, key string) ([]Entry, error) {
 }
 
 // Counts returns the number of entries in each state, after flushing what was recorded.
-func (j *Journal) Counts() (map[record.Status]int, error) {
+func (j *Journal) Counts() (map[svbatch.Status]int, error) {
 	if err := j.Flush(); err != nil {
 		return nil, err
 	}
@@ -767,14 +767,14 @@ func (j *Journal) Counts() (map[record.Status]int, error) {
 		return nil, fmt.Errorf("count journal %s: %w", j.path, err)
 	}
 	defer rows.Close()
-	m := make(map[record.Status]int)
+	m := make(map[svbatch.Status]int)
 	for rows.Next() {
 		var s string
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, fmt.Errorf("count journal %s: %w", j.path, err)
 		}
-		m[record.Status(s)] = n
+		m[svbatch.Status(s)] = n
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("count journal %s: %w", j.path, err)

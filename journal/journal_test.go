@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -42,7 +42,7 @@ func openTemp(t testing.TB) (*Journal, string) {
 func full(key string, line int) Entry {
 	return Entry{
 		Key: key, Line: line, RequestID: "svb1" + key, Generation: 2, PayloadHash: "h-" + key,
-		State: record.Failed, Attempts: 3, Note: "注意 = note",
+		State: svbatch.Failed, Attempts: 3, Note: "注意 = note",
 		Answered: true, BizSuccess: true, ResultOK: false, ResultCode: "E01", ResultDesc: "余额不足",
 		ErrCode: 15, ErrMsg: "Remote service error", ErrSubCode: "isv.balance", ErrSubMsg: "not enough",
 		TraceID: "trace-" + key, LatencyMS: 123,
@@ -80,8 +80,8 @@ func TestRoundTrip(t *testing.T) {
 		e    Entry
 	}{
 		{"every field set", full("a", 2)},
-		{"only the required fields", Entry{Key: "b", State: record.Pending}},
-		{"sending, no answer yet", Entry{Key: "c", Line: 7, RequestID: "svb1c", State: record.Sending, Attempts: 1}},
+		{"only the required fields", Entry{Key: "b", State: svbatch.Pending}},
+		{"sending, no answer yet", Entry{Key: "c", Line: 7, RequestID: "svb1c", State: svbatch.Sending, Attempts: 1}},
 	}
 	for _, c := range cases {
 		if err := j.Record(c.e); err != nil {
@@ -124,13 +124,13 @@ func TestLastWriteWins(t *testing.T) {
 	t.Parallel()
 	j, _ := openTemp(t)
 	ctx := context.Background()
-	e := Entry{Key: "k", Line: 2, RequestID: "svb1k", State: record.Pending}
+	e := Entry{Key: "k", Line: 2, RequestID: "svb1k", State: svbatch.Pending}
 	steps := []struct {
-		state record.Status
+		state svbatch.Status
 		mark  bool // MarkSending rather than Record
 	}{
-		{record.Pending, false}, {record.Sending, true}, {record.Unknown, false},
-		{record.Sending, true}, {record.Succeeded, false},
+		{svbatch.Pending, false}, {svbatch.Sending, true}, {svbatch.Unknown, false},
+		{svbatch.Sending, true}, {svbatch.Succeeded, false},
 	}
 	for i, s := range steps {
 		e.State, e.Attempts = s.state, i
@@ -154,7 +154,7 @@ func TestLastWriteWins(t *testing.T) {
 	if err := j.rdb.QueryRow(`SELECT state FROM rows WHERE key = 'k'`).Scan(&state); err != nil {
 		t.Fatal(err)
 	}
-	if state != string(record.Succeeded) {
+	if state != string(svbatch.Succeeded) {
 		t.Errorf("stored state = %s; want succeeded", state)
 	}
 }
@@ -165,8 +165,8 @@ func TestEachLineOrderAndCounts(t *testing.T) {
 	// More than two pages, lines shuffled, and lines shared by several keys (a row seen on another
 	// line in a later run keeps its key; ties are ordered by key).
 	const n = 2*pageSize + 137
-	states := []record.Status{record.Succeeded, record.Failed, record.Unknown, record.Sending, record.Skipped}
-	wantCounts := map[record.Status]int{}
+	states := []svbatch.Status{svbatch.Succeeded, svbatch.Failed, svbatch.Unknown, svbatch.Sending, svbatch.Skipped}
+	wantCounts := map[svbatch.Status]int{}
 	for i := 0; i < n; i++ {
 		line := (i*7919)%n/2 + 2
 		st := states[i%len(states)]
@@ -207,7 +207,7 @@ func TestEachLineOrderAndCounts(t *testing.T) {
 		if calls == pageSize+5 {
 			return stop
 		}
-		return j.Record(Entry{Key: e.Key, Line: e.Line, State: record.AlreadyDone})
+		return j.Record(Entry{Key: e.Key, Line: e.Line, State: svbatch.AlreadyDone})
 	})
 	if err != stop || calls != pageSize+5 {
 		t.Errorf("Each with failing fn = %v after %d calls; want stop after %d", err, calls, pageSize+5)
@@ -221,7 +221,7 @@ func TestRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Record(Entry{Key: "x", State: record.Succeeded}); err != nil {
+	if err := j.Record(Entry{Key: "x", State: svbatch.Succeeded}); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.EndRun(r1, "interrupted"); err != nil {
@@ -231,7 +231,7 @@ func TestRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Record(Entry{Key: "y", State: record.Succeeded}); err != nil {
+	if err := j.Record(Entry{Key: "y", State: svbatch.Succeeded}); err != nil {
 		t.Fatal(err)
 	}
 	if r2 <= r1 {
@@ -273,7 +273,7 @@ func TestBadEntriesAndClosed(t *testing.T) {
 	t.Parallel()
 	j, _ := openTemp(t)
 	ctx := context.Background()
-	for _, e := range []Entry{{State: record.Sending}, {Key: "k"}} {
+	for _, e := range []Entry{{State: svbatch.Sending}, {Key: "k"}} {
 		if err := j.Record(e); err == nil {
 			t.Errorf("Record(%+v) = nil; want an error", e)
 		}
@@ -284,11 +284,11 @@ func TestBadEntriesAndClosed(t *testing.T) {
 	// A canceled context: MarkSending says so (and the caller must not send).
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := j.MarkSending(cctx, Entry{Key: "c", State: record.Sending}); err != nil && !errors.Is(err, context.Canceled) {
+	if err := j.MarkSending(cctx, Entry{Key: "c", State: svbatch.Sending}); err != nil && !errors.Is(err, context.Canceled) {
 		t.Errorf("MarkSending(canceled) = %v; want nil or context.Canceled", err)
 	}
 
-	if err := j.Record(Entry{Key: "last", State: record.Succeeded}); err != nil {
+	if err := j.Record(Entry{Key: "last", State: svbatch.Succeeded}); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
@@ -298,8 +298,8 @@ func TestBadEntriesAndClosed(t *testing.T) {
 		t.Errorf("second Close = %v; want nil", err)
 	}
 	checks := map[string]error{
-		"Record":      j.Record(Entry{Key: "k", State: record.Sending}),
-		"MarkSending": j.MarkSending(ctx, Entry{Key: "k", State: record.Sending}),
+		"Record":      j.Record(Entry{Key: "k", State: svbatch.Sending}),
+		"MarkSending": j.MarkSending(ctx, Entry{Key: "k", State: svbatch.Sending}),
 		"Flush":       j.Flush(),
 	}
 	_, _, checks["Get"] = j.Get("last")
@@ -384,7 +384,7 @@ func TestOddPaths(t *testing.T) {
 			t.Errorf("Open(%q): %v", name, err)
 			continue
 		}
-		if err := j.Record(Entry{Key: "k", State: record.Sending}); err != nil {
+		if err := j.Record(Entry{Key: "k", State: svbatch.Sending}); err != nil {
 			t.Error(err)
 		}
 		if err := j.Close(); err != nil {
@@ -408,7 +408,7 @@ func TestLockInProcess(t *testing.T) {
 		t.Errorf("ErrLocked message %q does not name %s", err, path)
 	}
 	// The refused Open changed nothing: the first handle still works.
-	if err := j.MarkSending(context.Background(), Entry{Key: "k", State: record.Sending}); err != nil {
+	if err := j.MarkSending(context.Background(), Entry{Key: "k", State: svbatch.Sending}); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
@@ -419,7 +419,7 @@ func TestLockInProcess(t *testing.T) {
 		t.Fatalf("Open after Close: %v", err)
 	}
 	defer j2.Close()
-	if e := mustGet(t, j2, "k"); e.State != record.Sending {
+	if e := mustGet(t, j2, "k"); e.State != svbatch.Sending {
 		t.Errorf("after reopen k is %s; want sending", e.State)
 	}
 }
@@ -437,17 +437,17 @@ func TestConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < per; i++ {
-				e := Entry{Key: fmt.Sprintf("w%02d-%03d", w, i), Line: w*per + i + 2, RequestID: "r", State: record.Sending, Attempts: 1}
+				e := Entry{Key: fmt.Sprintf("w%02d-%03d", w, i), Line: w*per + i + 2, RequestID: "r", State: svbatch.Sending, Attempts: 1}
 				if err := j.MarkSending(ctx, e); err != nil {
 					errs <- err
 					return
 				}
-				e.State, e.Answered, e.BizSuccess, e.ResultOK = record.Succeeded, true, true, true
+				e.State, e.Answered, e.BizSuccess, e.ResultOK = svbatch.Succeeded, true, true, true
 				if err := j.Record(e); err != nil {
 					errs <- err
 					return
 				}
-				if got, ok, err := j.Get(e.Key); err != nil || !ok || got.State != record.Succeeded {
+				if got, ok, err := j.Get(e.Key); err != nil || !ok || got.State != svbatch.Succeeded {
 					errs <- fmt.Errorf("Get(%s) after Record = %s, %v, %v; want succeeded", e.Key, got.State, ok, err)
 					return
 				}
@@ -477,7 +477,7 @@ func TestConcurrentUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := map[record.Status]int{record.Succeeded: workers * per}; !reflect.DeepEqual(counts, want) {
+	if want := map[svbatch.Status]int{svbatch.Succeeded: workers * per}; !reflect.DeepEqual(counts, want) {
 		t.Errorf("Counts after reopen = %v; want %v", counts, want)
 	}
 }
@@ -525,16 +525,16 @@ func TestWriteFailureIsSticky(t *testing.T) {
 	t.Parallel()
 	j, _ := openTemp(t)
 	ctx := context.Background()
-	if err := j.MarkSending(ctx, Entry{Key: "ok", State: record.Sending}); err != nil {
+	if err := j.MarkSending(ctx, Entry{Key: "ok", State: svbatch.Sending}); err != nil {
 		t.Fatal(err)
 	}
 	_ = j.wconn.Close() // the disk goes away, as far as the writer can tell
-	if err := j.MarkSending(ctx, Entry{Key: "lost", State: record.Sending}); err == nil {
+	if err := j.MarkSending(ctx, Entry{Key: "lost", State: svbatch.Sending}); err == nil {
 		t.Fatal("MarkSending after a failed commit = nil; want the write error")
 	}
 	checks := map[string]error{
-		"Record":      j.Record(Entry{Key: "k", State: record.Succeeded}),
-		"MarkSending": j.MarkSending(ctx, Entry{Key: "k", State: record.Sending}),
+		"Record":      j.Record(Entry{Key: "k", State: svbatch.Succeeded}),
+		"MarkSending": j.MarkSending(ctx, Entry{Key: "k", State: svbatch.Sending}),
 		"Flush":       j.Flush(),
 		"Close":       j.Close(),
 	}
@@ -554,7 +554,7 @@ func TestCloseLeavesJournalAndLock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := j.Record(Entry{Key: "k", State: record.Succeeded}); err != nil {
+	if err := j.Record(Entry{Key: "k", State: svbatch.Succeeded}); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {

@@ -6,20 +6,12 @@ import (
 	"io"
 	"slices"
 	"strings"
-
-	"svbatch/reports"
+	"svbatch"
 )
 
-// MaxBalance bounds a balance's magnitude in a balances file, in fen: 10^15 fen =
-// ¥10,000,000,000,000.00 (ten trillion yuan), the sandbox's own cap on available+frozen
-// (sandbox.MaxBalance). A larger |available| or |frozen| is refused, never truncated: it keeps a
-// per-account difference far from int64 overflow. Sums over many accounts could still pass int64
-// (about 2,300 accounts at the limit), so CheckBalances checks every sum.
-const MaxBalance int64 = 1_000_000_000_000_000
-
-// msgBalanceTooLarge is the problem of a balance beyond ±MaxBalance.
+// msgBalanceTooLarge is the problem of a balance beyond ±svbatch.MaxBalance.
 var msgBalanceTooLarge = fmt.Sprintf("beyond the limit of ±%d fen (±%d.%02d yuan) per balance: refused, never truncated",
-	MaxBalance, MaxBalance/100, MaxBalance%100)
+	svbatch.MaxBalance, svbatch.MaxBalance/100, svbatch.MaxBalance%100)
 
 // BalanceColumns is the balances file shape (the sandbox's /sandbox/balances.csv):
 // one account per row, available and frozen in fen.
@@ -57,9 +49,9 @@ func balanceHeader(h string) (string, bool) {
 }
 
 // ReadBalances reads a balances file. file names it in errors ("balances", "actual balances");
-// amounts are in unit u (signed: a balance may be negative, at most MaxBalance either way). hf maps headers (nil = canonical
+// amounts are in unit u (signed: a balance may be negative, at most svbatch.MaxBalance either way). hf maps headers (nil = canonical
 // names only). Two rows for one account are an error: the file is not a closing-balance list.
-func ReadBalances(src Source, file string, u Unit, hf HeaderFunc) ([]Balance, error) {
+func ReadBalances(src Source, file string, u svbatch.Unit, hf HeaderFunc) ([]Balance, error) {
 	p := &problems{max: 50}
 	ci := mapHeader(file, src.Header(), hf, balanceHeader, p)
 	for _, c := range []string{"brand_id", "available", "frozen"} {
@@ -103,11 +95,11 @@ func ReadBalances(src Source, file string, u Unit, hf HeaderFunc) ([]Balance, er
 			col string
 			dst *int64
 		}{{"available", &b.Available}, {"frozen", &b.Frozen}} {
-			v, err := ParseAmount(get(f.col), u, true)
+			v, err := svbatch.ParseAmount(get(f.col), u, true)
 			if err != nil {
 				p.add(RowError{File: file, Line: line, Column: f.col, Value: get(f.col), Msg: err.Error() + " (unit " + u.String() + ")"})
 				bad = true
-			} else if v > MaxBalance || v < -MaxBalance {
+			} else if v > svbatch.MaxBalance || v < -svbatch.MaxBalance {
 				p.add(RowError{File: file, Line: line, Column: f.col, Value: get(f.col), Msg: msgBalanceTooLarge + " (unit " + u.String() + ")"})
 				bad = true
 			}
@@ -201,8 +193,8 @@ func (r *Report) CheckBalances(expected, actual []Balance) (int, error) {
 			}
 			return 0, &InputError{Problems: []RowError{re}, Total: 1}
 		}
-		da, ok1 := reports.SubFen(e.ActualAvailable, e.ExpectedAvailable)
-		df, ok2 := reports.SubFen(e.ActualFrozen, e.ExpectedFrozen)
+		da, ok1 := svbatch.SubFen(e.ActualAvailable, e.ExpectedAvailable)
+		df, ok2 := svbatch.SubFen(e.ActualFrozen, e.ExpectedFrozen)
 		if !ok1 || !ok2 {
 			return fail("the account's balance difference")
 		}
@@ -229,19 +221,19 @@ func (r *Report) CheckBalances(expected, actual []Balance) (int, error) {
 		}
 		e.Note = strings.Join(notes, "; ")
 		t.Count++
-		gross, ok := reports.AddFen(ada, adf)
+		gross, ok := svbatch.AddFen(ada, adf)
 		if !ok || !addTo(&t.Amount, gross) {
 			return fail("the balance_mismatch amount total")
 		}
-		ex, ok1 := reports.AddFen(e.ExpectedAvailable, e.ExpectedFrozen)
-		ac, ok2 := reports.AddFen(e.ActualAvailable, e.ActualFrozen)
+		ex, ok1 := svbatch.AddFen(e.ExpectedAvailable, e.ExpectedFrozen)
+		ac, ok2 := svbatch.AddFen(e.ActualAvailable, e.ActualFrozen)
 		if !ok1 || !ok2 || !addTo(&t.Expected, ex) || !addTo(&t.Actual, ac) {
 			return fail("the balance_mismatch expected or actual total")
 		}
 		r.balances = append(r.balances, e)
 	}
 	var ok bool
-	if t.Difference, ok = reports.SubFen(t.Actual, t.Expected); !ok {
+	if t.Difference, ok = svbatch.SubFen(t.Actual, t.Expected); !ok {
 		r.balances = r.balances[:0]
 		return 0, &InputError{Problems: []RowError{{File: "balances", Msg: overflowMsg("the balance_mismatch difference (actual − expected)")}}, Total: 1}
 	}
@@ -252,7 +244,7 @@ func (r *Report) CheckBalances(expected, actual []Balance) (int, error) {
 // absFen is |v|, false when it does not fit (v = MinInt64).
 func absFen(v int64) (int64, bool) {
 	if v < 0 {
-		return reports.SubFen(0, v)
+		return svbatch.SubFen(0, v)
 	}
 	return v, true
 }

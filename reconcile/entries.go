@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"iter"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // Entry is one line of a category's sheet: an identity with what each side said about it.
@@ -56,7 +56,7 @@ func (r *Report) Entries(c Category) iter.Seq[Entry] {
 func (r *Report) expStatus(e *expRow) string { return r.statuses.name(e.status) }
 
 func (r *Report) entry(c Category, x ref) Entry {
-	succeeded := r.statuses.code(string(record.Succeeded))
+	succeeded := r.statuses.code(string(svbatch.Succeeded))
 	if x < 0 {
 		u := r.unex.at(int32(-x - 1))
 		en := Entry{Category: c, Identity: unpackKey(u.key), HasResult: true, ResultsRow: int(u.res.line),
@@ -110,7 +110,7 @@ func (r *Report) entry(c Category, x ref) Entry {
 }
 
 func (r *Report) duplicateEntries(x ref) []Entry {
-	succeeded := r.statuses.code(string(record.Succeeded))
+	succeeded := r.statuses.code(string(svbatch.Succeeded))
 	var exps []expRow
 	var first resRow
 	var hasFirst bool

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"svbatch"
 
 	"svbatch/batch"
 )
@@ -220,7 +221,7 @@ func FetchBalances(ctx context.Context, hc *http.Client, u string) ([]Balance, s
 	if err != nil {
 		return nil, "", fmt.Errorf("actual balances %s: %w", DisplayURL(u), err)
 	}
-	bs, err := ReadBalances(src, "actual balances", Fen, nil)
+	bs, err := ReadBalances(src, "actual balances", svbatch.Fen, nil)
 	if err != nil {
 		return nil, "", err
 	}
@@ -237,7 +238,7 @@ func redactURLError(err error) error {
 }
 
 // ReadBalancesFile reads a balances file (CSV or XLSX) and returns its balances and SHA-256.
-func ReadBalancesFile(path, file string, u Unit, hf HeaderFunc, opt FileOptions) ([]Balance, string, error) {
+func ReadBalancesFile(path, file string, u svbatch.Unit, hf HeaderFunc, opt FileOptions) ([]Balance, string, error) {
 	t, err := batch.OpenTable(path, opt)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", file, err)

@@ -17,8 +17,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"svbatch"
 	"svbatch/batch"
-	"svbatch/record"
 	"svbatch/reports"
 )
 
@@ -181,11 +181,11 @@ func writeResultsWorkbook(t *testing.T, path string, res [][]string) {
 		get := func(c string) string { return rec[idx[c]] }
 		atoi := func(c string) int64 { n, _ := strconv.ParseInt(get(c), 10, 64); return n }
 		fin, _ := time.Parse(time.RFC3339, get("finished_at"))
-		r := record.Result{
+		r := svbatch.Result{
 			Line: int(atoi("row")), BrandID: get("brand_id"), ShopID: get("shop_id"), OperatorID: get("operator_id"),
 			OuterOrderID: get("outer_order_id"), NewOuterOrderID: get("new_outer_order_id"), OperateType: int(atoi("operate_type")),
 			ChangeValue: atoi("change_value"), CustomerID: get("customer_id"), Mobile: get("mobile"), RequestID: get("request_id"),
-			Status: record.Status(get("status")), Attempts: int(atoi("attempts")), Answered: get("biz_success") != "",
+			Status: svbatch.Status(get("status")), Attempts: int(atoi("attempts")), Answered: get("biz_success") != "",
 			BizSuccess: get("biz_success") == "true", ResultOK: get("result") == "true", ResultCode: get("result_code"),
 			TraceID: get("trace_id"), FinishedAt: fin, Extra: []string{get("memo")}, Raw: rec[1:],
 		}
@@ -249,11 +249,11 @@ func TestBalances(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	exp, _, err := ReadBalancesFile("testdata/balances.csv", "balances", Fen, nil, FileOptions{})
+	exp, _, err := ReadBalancesFile("testdata/balances.csv", "balances", svbatch.Fen, nil, FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromFile, _, err := ReadBalancesFile("testdata/actual_balances.csv", "actual balances", Fen, nil, FileOptions{})
+	fromFile, _, err := ReadBalancesFile("testdata/actual_balances.csv", "actual balances", svbatch.Fen, nil, FileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +307,7 @@ func TestReadBalancesErrors(t *testing.T) {
 		{"no customer", "brand_id,customer_id,available,frozen\nB1,,1,0\n", "a customer is needed"},
 		// No frozen column.
 		{"missing column", "brand_id,customer_id,available\nB1,C1,1\n", "column frozen: required column missing"},
-		// A balance beyond ±MaxBalance, either sign, is refused (never truncated).
+		// A balance beyond ±svbatch.MaxBalance, either sign, is refused (never truncated).
 		{"available over the limit", "brand_id,customer_id,available,frozen\nB1,C1,1000000000000000,0\nB1,C2,1000000000000001,0\n",
 			"balances row 3 column available value \"1000000000000001\": beyond the limit of ±1000000000000000 fen (±10000000000000.00 yuan)"},
 		{"negative over the limit", "brand_id,customer_id,available,frozen\nB1,C1,-1000000000000000,0\nB1,C2,0,-1000000000000001\n",
@@ -315,7 +315,7 @@ func TestReadBalancesErrors(t *testing.T) {
 		{"int64 maximum", "brand_id,customer_id,available,frozen\nB1,C1,9223372036854775807,0\n", "beyond the limit"},
 	}
 	for _, tc := range tests {
-		_, err := ReadBalances(csvSource(t, tc.csv), "balances", Fen, nil)
+		_, err := ReadBalances(csvSource(t, tc.csv), "balances", svbatch.Fen, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v; want an error with %q", tc.name, err, tc.want)
 		}
@@ -323,32 +323,32 @@ func TestReadBalancesErrors(t *testing.T) {
 	// At the limit, fen and yuan, both signs: read.
 	for _, tc := range []struct {
 		csv string
-		u   Unit
+		u   svbatch.Unit
 	}{
-		{"brand_id,customer_id,available,frozen\nB1,C1,1000000000000000,-1000000000000000\n", Fen},
-		{"brand_id,customer_id,available,frozen\nB1,C1,10000000000000.00,-10000000000000\n", Yuan},
+		{"brand_id,customer_id,available,frozen\nB1,C1,1000000000000000,-1000000000000000\n", svbatch.Fen},
+		{"brand_id,customer_id,available,frozen\nB1,C1,10000000000000.00,-10000000000000\n", svbatch.Yuan},
 	} {
 		bs, err := ReadBalances(csvSource(t, tc.csv), "balances", tc.u, nil)
-		if err != nil || len(bs) != 1 || bs[0].Available != MaxBalance || bs[0].Frozen != -MaxBalance {
-			t.Errorf("%s at the limit: %+v, %v; want ±MaxBalance", tc.u, bs, err)
+		if err != nil || len(bs) != 1 || bs[0].Available != svbatch.MaxBalance || bs[0].Frozen != -svbatch.MaxBalance {
+			t.Errorf("%s at the limit: %+v, %v; want ±svbatch.MaxBalance", tc.u, bs, err)
 		}
 	}
 	// One fen over, yuan.
-	if _, err := ReadBalances(csvSource(t, "brand_id,customer_id,available,frozen\nB1,C1,10000000000000.01,0\n"), "balances", Yuan, nil); err == nil || !strings.Contains(err.Error(), "beyond the limit") {
+	if _, err := ReadBalances(csvSource(t, "brand_id,customer_id,available,frozen\nB1,C1,10000000000000.01,0\n"), "balances", svbatch.Yuan, nil); err == nil || !strings.Contains(err.Error(), "beyond the limit") {
 		t.Errorf("yuan one fen over: %v; want beyond the limit", err)
 	}
 }
 
-// CheckBalances sums checked: accounts at ±MaxBalance pass int64 after about 2,300 of them, which
-// is an *InputError naming the account's row, not a wrapped total; values beyond ±MaxBalance
+// CheckBalances sums checked: accounts at ±svbatch.MaxBalance pass int64 after about 2,300 of them, which
+// is an *InputError naming the account's row, not a wrapped total; values beyond ±svbatch.MaxBalance
 // (not from ReadBalances) are caught in the per-account difference.
 func TestCheckBalancesOverflow(t *testing.T) {
 	t.Parallel()
 	var exp, act []Balance
 	for i := range 3000 {
 		c := Customer{CustomerID: fmt.Sprintf("C%04d", i)}
-		exp = append(exp, Balance{BrandID: "B1", Customer: c, Available: MaxBalance, Frozen: MaxBalance, Line: i + 2})
-		act = append(act, Balance{BrandID: "B1", Customer: c, Available: -MaxBalance, Frozen: -MaxBalance, Line: i + 2})
+		exp = append(exp, Balance{BrandID: "B1", Customer: c, Available: svbatch.MaxBalance, Frozen: svbatch.MaxBalance, Line: i + 2})
+		act = append(act, Balance{BrandID: "B1", Customer: c, Available: -svbatch.MaxBalance, Frozen: -svbatch.MaxBalance, Line: i + 2})
 	}
 	r := &Report{}
 	// 9223372036854775807 / 4e15 = 2305.8: the 2306th account (C2305, row 2307) passes int64.
@@ -363,8 +363,8 @@ func TestCheckBalancesOverflow(t *testing.T) {
 	}
 	// Fewer accounts sum fine.
 	r = &Report{}
-	if n, err := r.CheckBalances(exp[:2000], act[:2000]); err != nil || n != 2000 || r.Totals(BalanceMismatch).Amount != 2000*4*MaxBalance {
-		t.Errorf("2000 accounts: %d, %v, amount %d; want 2000, nil, %d", n, err, r.Totals(BalanceMismatch).Amount, 2000*4*MaxBalance)
+	if n, err := r.CheckBalances(exp[:2000], act[:2000]); err != nil || n != 2000 || r.Totals(BalanceMismatch).Amount != 2000*4*svbatch.MaxBalance {
+		t.Errorf("2000 accounts: %d, %v, amount %d; want 2000, nil, %d", n, err, r.Totals(BalanceMismatch).Amount, 2000*4*svbatch.MaxBalance)
 	}
 	// An account only in the expected side is named by its expected row.
 	r = &Report{}

@@ -40,10 +40,10 @@
 // change_value is a volume: amounts are not signed by operate_type. The balance check (balances.go)
 // is what verifies the effect on accounts.
 //
-// Every sum and difference of amounts is checked (reports.AddFen, reports.SubFen): a total that
+// Every sum and difference of amounts is checked (svbatch.AddFen, svbatch.SubFen): a total that
 // would pass int64 is an *InputError naming the row where it did, never a wrapped number (a wrapped
 // total could even make the statement look explained). The expected ledger's change_value is
-// bounded by batch.MaxChangeValue, balances by MaxBalance.
+// bounded by svbatch.MaxChangeValue, balances by svbatch.MaxBalance.
 //
 // Each category's Count is the number of identities in it (a pair of rows counts once), except
 // duplicate, which counts every row involved on both sides. Its Amount is the gross fen of its
@@ -62,10 +62,7 @@ import (
 	"strings"
 	"sync"
 
-	"svbatch/batch"
-	"svbatch/client"
-	"svbatch/record"
-	"svbatch/reports"
+	"svbatch"
 )
 
 // Source is a table of text cells: batch.Table satisfies it. Next returns io.EOF after the last row;
@@ -118,9 +115,9 @@ func DefaultHeader(h string) (string, bool) {
 
 // Options tune Reconcile.
 type Options struct {
-	Tolerance  int64      // fen; |actual − expected| ≤ Tolerance is not an amount mismatch
-	AmountUnit Unit       // unit of the expected ledger's change_value (and of expected balances)
-	Header     HeaderFunc // maps the expected ledger's headers; nil = DefaultHeader
+	Tolerance  int64        // fen; |actual − expected| ≤ Tolerance is not an amount mismatch
+	AmountUnit svbatch.Unit // unit of the expected ledger's change_value (and of expected balances)
+	Header     HeaderFunc   // maps the expected ledger's headers; nil = DefaultHeader
 	// Constants give a value to a canonical column the expected ledger lacks (a mapping file's
 	// constants), e.g. {"brand_id": "B1"}.
 	Constants map[string]string
@@ -273,12 +270,12 @@ const sep = "\x1f"
 
 // packKey packs the identity; sorting packed keys sorts by (brand_id, operate_type, outer_order_id,
 // new_outer_order_id).
-func packKey(brand string, op client.OperateType, outer, newOuter string) string {
+func packKey(brand string, op svbatch.OperateType, outer, newOuter string) string {
 	return brand + sep + strconv.Itoa(int(op)) + sep + outer + sep + newOuter
 }
 
 // appendKey appends the packed key (as packKey) to b.
-func appendKey(b []byte, brand string, op client.OperateType, outer, newOuter string) []byte {
+func appendKey(b []byte, brand string, op svbatch.OperateType, outer, newOuter string) []byte {
 	b = append(b, brand...)
 	b = append(b, sep...)
 	b = strconv.AppendInt(b, int64(op), 10)
@@ -446,7 +443,7 @@ func overflowMsg(what string) string {
 
 // addTo sets *dst += v and reports whether the sum fits in int64 (*dst is left alone when not).
 func addTo(dst *int64, v int64) bool {
-	n, ok := reports.AddFen(*dst, v)
+	n, ok := svbatch.AddFen(*dst, v)
 	if ok {
 		*dst = n
 	}
@@ -579,20 +576,20 @@ func expectedStatusHeader(h string) (string, bool) {
 }
 
 // parseExpectedStatus accepts the row states (succeeded, failed, …) and 成功/失败; "" is succeeded.
-func parseExpectedStatus(s string) (record.Status, bool) {
+func parseExpectedStatus(s string) (svbatch.Status, bool) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "succeeded", "success", "成功":
-		return record.Succeeded, true
+		return svbatch.Succeeded, true
 	case "failed", "failure", "失败":
-		return record.Failed, true
+		return svbatch.Failed, true
 	case "unknown":
-		return record.Unknown, true
+		return svbatch.Unknown, true
 	case "skipped":
-		return record.Skipped, true
+		return svbatch.Skipped, true
 	case "invalid":
-		return record.Invalid, true
+		return svbatch.Invalid, true
 	case "conflict":
-		return record.Conflict, true
+		return svbatch.Conflict, true
 	}
 	return "", false
 }
@@ -615,7 +612,7 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 		extraExp:  map[int32][]expRow{},
 		extraRes:  map[ref][]resRow{},
 	}
-	r.statuses.code(string(record.Succeeded))
+	r.statuses.code(string(svbatch.Succeeded))
 	p := &problems{max: opt.MaxErrors}
 	if err := r.readExpected(expected, opt, p); err != nil {
 		return nil, err
@@ -673,11 +670,11 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		if err != nil {
 			p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get(cOp), Msg: err.Error()})
 			bad = true
-		} else if op == client.Refund && newOuter == "" {
+		} else if op == svbatch.Refund && newOuter == "" {
 			p.add(RowError{File: file, Line: line, Column: "new_outer_order_id", Msg: "required for a refund (operate_type 4)"})
 			bad = true
 		}
-		amt, msg := batch.ParseAmount(get(cAmount), opt.AmountUnit == Yuan)
+		amt, msg := svbatch.ParseChangeValue(get(cAmount), opt.AmountUnit)
 		if msg != "" {
 			p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: msg})
 			bad = true
@@ -698,9 +695,9 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 			status: r.statuses.code(string(st)),
 			nexp:   1,
 		}
-		if st == record.Succeeded && !overflowed {
+		if st == svbatch.Succeeded && !overflowed {
 			var ok bool
-			if r.ExpectedTotal, ok = reports.AddFen(r.ExpectedTotal, amt); !ok {
+			if r.ExpectedTotal, ok = svbatch.AddFen(r.ExpectedTotal, amt); !ok {
 				p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: overflowMsg("the expected total")})
 				overflowed = true
 			}
@@ -716,12 +713,12 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 	}
 }
 
-// parseOp is client.ParseOperateType with a fast path for the digits a results file holds.
-func parseOp(s string) (client.OperateType, error) {
+// parseOp is svbatch.ParseOperateType with a fast path for the digits a results file holds.
+func parseOp(s string) (svbatch.OperateType, error) {
 	if len(s) == 1 && s[0] >= '1' && s[0] <= '4' {
-		return client.OperateType(s[0] - '0'), nil
+		return svbatch.OperateType(s[0] - '0'), nil
 	}
-	return client.ParseOperateType(s)
+	return svbatch.ParseOperateType(s)
 }
 
 func clampLine(n int) int32 {
@@ -779,11 +776,11 @@ func (r *Report) readResults(src Source, p *problems) error {
 		r.ResultsRows++
 		get := func(id int) string { return unneutralise(cp.get(cells, id)) }
 		status := strings.ToLower(get(cStatus))
-		moved := status == string(record.Succeeded) ||
-			(status == string(record.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
+		moved := status == string(svbatch.Succeeded) ||
+			(status == string(svbatch.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
 		// A row that moved no money may carry what validation rejected; only a moved row must parse.
 		op, opErr := parseOp(get(cOp))
-		amt, amtErr := ParseAmount(get(cAmount), Fen, false)
+		amt, amtErr := svbatch.ParseAmount(get(cAmount), svbatch.Fen, false)
 		if moved {
 			if opErr != nil {
 				p.add(RowError{File: file, Line: line, Column: "operate_type", Value: get(cOp), Msg: opErr.Error()})
@@ -796,7 +793,7 @@ func (r *Report) readResults(src Source, p *problems) error {
 			}
 			if !overflowed {
 				var ok bool
-				if r.ActualTotal, ok = reports.AddFen(r.ActualTotal, amt); !ok {
+				if r.ActualTotal, ok = svbatch.AddFen(r.ActualTotal, amt); !ok {
 					p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: overflowMsg("the actual total")})
 					overflowed = true
 				}
@@ -878,7 +875,7 @@ func (e *expRow) resCust(res *resRow) string {
 // classify puts every identity in one category, sums the totals and sorts each category by identity.
 // A sum that passes int64 is an *InputError naming the row (never a wrapped total).
 func (r *Report) classify() error {
-	succeeded := r.statuses.code(string(record.Succeeded))
+	succeeded := r.statuses.code(string(svbatch.Succeeded))
 	var coveredExp, coveredRes int64
 	n := r.exp.len()
 	for i := int32(0); int(i) < n; i++ {
@@ -975,14 +972,14 @@ func (r *Report) classify() error {
 	r.diffSum = 0
 	for c := Matched; c < BalanceMismatch; c++ {
 		t := &r.totals[c]
-		if t.Difference, ok = reports.SubFen(t.Actual, t.Expected); !ok {
+		if t.Difference, ok = svbatch.SubFen(t.Actual, t.Expected); !ok {
 			return &InputError{Problems: []RowError{{File: "results", Msg: fmt.Sprintf("the %s difference (actual − expected) passes the int64 limit", c)}}, Total: 1}
 		}
-		if r.diffSum, ok = reports.AddFen(r.diffSum, t.Difference); !ok {
+		if r.diffSum, ok = svbatch.AddFen(r.diffSum, t.Difference); !ok {
 			return &InputError{Problems: []RowError{{File: "results", Msg: "the sum of the category differences passes the int64 limit"}}, Total: 1}
 		}
 	}
-	if r.netDiff, ok = reports.SubFen(r.ActualTotal, r.ExpectedTotal); !ok {
+	if r.netDiff, ok = svbatch.SubFen(r.ActualTotal, r.ExpectedTotal); !ok {
 		return &InputError{Problems: []RowError{{File: "results", Msg: "the net difference (actual total − expected total) passes the int64 limit"}}, Total: 1}
 	}
 	r.Explained = r.diffSum == r.netDiff &&

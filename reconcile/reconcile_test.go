@@ -5,8 +5,8 @@ import (
 	"errors"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
+	"svbatch"
 	"testing"
 )
 
@@ -172,7 +172,7 @@ func TestReconcileCategories(t *testing.T) {
 			name:     "yuan, words, neutralised ids",
 			expected: "品牌ID,operate_type,outer_order_id,new_outer_order_id,change_value\nB1,充值,=O1,,1.5\nB1,refund,O2,R2,0.05\n",
 			results:  resHeader + "2,B1,1,'=O1,,150,,succeeded,true,true\n3,B1,4,O2,R2,5,,succeeded,true,true\n",
-			opt: Options{AmountUnit: Yuan, Header: func(h string) (string, bool) {
+			opt: Options{AmountUnit: svbatch.Yuan, Header: func(h string) (string, bool) {
 				if h == "品牌ID" {
 					return "brand_id", true
 				}
@@ -270,10 +270,10 @@ func TestReconcileOverflow(t *testing.T) {
 		opt      Options
 		want     []string // substrings of the error
 	}{
-		// The expected ledger's change_value is bounded by batch.MaxChangeValue, fen and yuan.
+		// The expected ledger's change_value is bounded by svbatch.MaxChangeValue, fen and yuan.
 		{"expected over the per-row limit", expHeader + "B1,1,O1,,1000000000000,C1,\nB1,1,O2,,1000000000001,C1,\n", "", Options{},
 			[]string{"expected row 3 column change_value value \"1000000000001\"", "per-row limit of 1000000000000 fen (10000000000.00 yuan)"}},
-		{"expected over the per-row limit, yuan", expHeader + "B1,1,O1,,10000000000.00,C1,\nB1,1,O2,,10000000000.01,C1,\n", "", Options{AmountUnit: Yuan},
+		{"expected over the per-row limit, yuan", expHeader + "B1,1,O1,,10000000000.00,C1,\nB1,1,O2,,10000000000.01,C1,\n", "", Options{AmountUnit: svbatch.Yuan},
 			[]string{"expected row 3 column change_value", "per-row limit"}},
 		// Succeeded results rows: actual_total passes int64 at the second.
 		{"actual total", okExp, resHeader + "2,B1,1,O1,,100,C1,succeeded,true,true\n3,B1,1,O2,," + big + ",C1,succeeded,true,true\n4,B1,1,O3,," + big + ",C1,succeeded,true,true\n", Options{},
@@ -332,83 +332,6 @@ func TestReconcileInvalidResultRow(t *testing.T) {
 	if !r.Explained {
 		t.Errorf("not explained")
 	}
-}
-
-func TestParseAmount(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		in     string
-		unit   Unit
-		signed bool
-		want   int64
-		ok     bool
-	}{
-		{"100", Fen, false, 100, true},
-		{"100.00", Fen, false, 0, false}, // fen has no decimals, as validate says
-		{"1.5", Fen, false, 0, false},    // never rounded
-		{"1,000", Fen, false, 0, false},
-		{"1E+3", Fen, false, 0, false},
-		{"-5", Fen, false, 0, false},
-		{"-5", Fen, true, -5, true},
-		{"+5", Fen, false, 0, false},
-		{"", Fen, false, 0, false},
-		{"12.34", Yuan, false, 1234, true},
-		{"12.3", Yuan, false, 1230, true},
-		{"12", Yuan, false, 1200, true},
-		{"0.01", Yuan, false, 1, true},
-		{"12.345", Yuan, false, 0, false},
-		{"12.340", Yuan, false, 1234, true},
-		{"12.", Yuan, false, 0, false},
-		{".5", Yuan, false, 0, false},
-		{"9223372036854775807", Fen, false, 9223372036854775807, true},
-		{"9223372036854775808", Fen, false, 0, false},
-		{"92233720368547758.08", Yuan, false, 0, false},
-	}
-	for _, tc := range tests {
-		got, err := ParseAmount(tc.in, tc.unit, tc.signed)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("ParseAmount(%q, %s, %v) = %d, %v; want %d, ok %v", tc.in, tc.unit, tc.signed, got, err, tc.want, tc.ok)
-		}
-	}
-}
-
-func FuzzParseAmount(f *testing.F) {
-	for _, s := range []string{"100", "1.5", "12.34", "-0", "99999999999999999999", "1e3"} {
-		f.Add(s, false)
-	}
-	f.Fuzz(func(t *testing.T, s string, yuan bool) {
-		u := Fen
-		if yuan {
-			u = Yuan
-		}
-		v, err := ParseAmount(s, u, true)
-		if err != nil {
-			return
-		}
-		// Whatever parses round-trips through its fen digits.
-		back, err := ParseAmount(strings.TrimPrefix(formatFen(v, u), "+"), u, true)
-		if err != nil || back != v {
-			t.Fatalf("%q → %d → %q → %d, %v", s, v, formatFen(v, u), back, err)
-		}
-	})
-}
-
-func formatFen(v int64, u Unit) string {
-	neg := v < 0
-	if neg {
-		v = -v
-	}
-	s := strconv.FormatInt(v, 10)
-	if u == Yuan {
-		for len(s) < 3 {
-			s = "0" + s
-		}
-		s = s[:len(s)-2] + "." + s[len(s)-2:]
-	}
-	if neg {
-		s = "-" + s
-	}
-	return s
 }
 
 func TestPackedEquals(t *testing.T) {

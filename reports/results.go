@@ -16,7 +16,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // ResultsColumns is the fixed header of the Results sheet (and of the results CSV), in order.
@@ -93,7 +93,7 @@ type Results struct {
 
 // NewResults creates a results writer for path (.xlsx or .csv). inputHeader is the input file's header
 // as read (the Retry sheet repeats it); extraHeader names the pass-through columns whose cells come in
-// record.Result.Extra. The file appears only when Close succeeds.
+// svbatch.Result.Extra. The file appears only when Close succeeds.
 func NewResults(path string, inputHeader, extraHeader []string, info RunInfo, opt ResultsOptions) (*Results, error) {
 	limit := opt.SheetRowLimit
 	if limit == 0 {
@@ -273,7 +273,7 @@ func resFreezeHeader(sw *excelize.StreamWriter) error {
 func (w *Results) SetInfo(info RunInfo) { w.info = info }
 
 // Write appends one row's result. Errors are sticky: after one, every later Write returns it.
-func (w *Results) Write(r *record.Result) error {
+func (w *Results) Write(r *svbatch.Result) error {
 	if w.closed {
 		return fmt.Errorf("results %s: write after close", w.path)
 	}
@@ -291,7 +291,7 @@ func (w *Results) Write(r *record.Result) error {
 	return nil
 }
 
-func (w *Results) resWrite(r *record.Result) error {
+func (w *Results) resWrite(r *svbatch.Result) error {
 	resFillRow(w.row, r, len(w.extraHeader))
 	if w.csvW != nil {
 		for i, v := range w.row {
@@ -317,7 +317,7 @@ func (w *Results) resWrite(r *record.Result) error {
 
 // resFillRow puts r's cell values, in ResultsColumns order then nExtra pass-through cells, into row:
 // int64 for numbers, string for text (user text through SafeText), nil for an empty cell.
-func resFillRow(row []any, r *record.Result, nExtra int) {
+func resFillRow(row []any, r *svbatch.Result, nExtra int) {
 	text := func(s string) any {
 		if s == "" {
 			return nil
@@ -397,11 +397,11 @@ func resCSVValue(v any) string {
 // person (failed, unknown, skipped, conflict, invalid, or never finished: pending/sending), or it is
 // already_done with a recorded failure (rerun with --retry-failed). Succeeded, planned and
 // already_done rows that succeeded are not retried.
-func resNeedsRetry(r *record.Result) bool {
+func resNeedsRetry(r *svbatch.Result) bool {
 	switch r.Status {
-	case record.Succeeded, record.Planned:
+	case svbatch.Succeeded, svbatch.Planned:
 		return false
-	case record.AlreadyDone:
+	case svbatch.AlreadyDone:
 		if r.Answered {
 			return !(r.BizSuccess && r.ResultOK)
 		}

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // resPeakMem samples the heap and the runtime's total memory from the OS until stop is called,
@@ -65,7 +65,7 @@ func benchResults(b *testing.B, n int, name string) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var r record.Result
+		var r svbatch.Result
 		for i := 0; i < n; i++ {
 			r = *gen[i%len(gen)]
 			r.Line = i + 2

@@ -15,7 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // The -update flag rewrites golden files. Other test files of this package may define it too, so it
@@ -40,21 +40,21 @@ var resTestHeader = []string{
 
 var resTestExtraHeader = []string{"部门", "=cmd|' /C calc'!A0"}
 
-var resAllStatuses = []record.Status{
-	record.Succeeded, record.Failed, record.Unknown, record.Skipped, record.Conflict,
-	record.AlreadyDone, record.Invalid, record.Planned, record.Pending, record.Sending,
+var resAllStatuses = []svbatch.Status{
+	svbatch.Succeeded, svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict,
+	svbatch.AlreadyDone, svbatch.Invalid, svbatch.Planned, svbatch.Pending, svbatch.Sending,
 }
 
 // resGen makes n deterministic results covering every status and operation, ids with leading zeros
 // and 18 digits, text that looks like formulas, Chinese text and answers of every shape.
-func resGen(n int) []*record.Result {
+func resGen(n int) []*svbatch.Result {
 	base := time.Date(2025, 3, 1, 9, 30, 0, 0, time.FixedZone("CST", 8*3600))
 	reasons := []string{"", "补录", "=HYPERLINK(\"http://x\",\"y\")", "+SUM(1,2)", "-5", "@A1", "-2+3", "line\r\nbreak", "\tTAB"}
-	out := make([]*record.Result, n)
+	out := make([]*svbatch.Result, n)
 	for i := range out {
 		st := resAllStatuses[i%len(resAllStatuses)]
 		op := i%4 + 1
-		r := &record.Result{
+		r := &svbatch.Result{
 			Line:         i + 2,
 			BrandID:      "0012",
 			ShopID:       fmt.Sprintf("%03d", i%7),
@@ -79,25 +79,25 @@ func resGen(n int) []*record.Result {
 			r.NewOuterOrderID = "R" + r.OuterOrderID
 		}
 		switch st {
-		case record.Succeeded, record.AlreadyDone:
+		case svbatch.Succeeded, svbatch.AlreadyDone:
 			r.Answered, r.BizSuccess, r.ResultOK, r.ResultCode, r.ResultDesc = true, true, true, "0", "成功"
-			if st == record.AlreadyDone && i%20 == 5 { // done earlier, but as a failure
+			if st == svbatch.AlreadyDone && i%20 == 5 { // done earlier, but as a failure
 				r.BizSuccess, r.ResultCode, r.ResultDesc = false, "BALANCE_NOT_ENOUGH", "余额不足"
 			}
-		case record.Failed:
+		case svbatch.Failed:
 			if i%2 == 0 {
 				r.Answered, r.ResultCode, r.ResultDesc = true, "BALANCE_NOT_ENOUGH", "余额不足"
 			} else {
 				r.ErrCode, r.ErrMsg, r.ErrSubCode, r.ErrSubMsg = 40, "Missing required arguments", "isv.missing-parameter", "=缺少参数"
 			}
-		case record.Unknown:
+		case svbatch.Unknown:
 			r.ErrCode, r.ErrMsg, r.ErrSubCode, r.ErrSubMsg = 10, "Service currently unavailable", "isp.remote-service-timeout", "timeout"
 			r.Note = "outcome unknown after 4 attempts; a rerun resends it with the same request_id"
-		case record.Skipped:
+		case svbatch.Skipped:
 			r.Note = fmt.Sprintf("account had row %d failed", i)
-		case record.Conflict:
+		case svbatch.Conflict:
 			r.Note = "-sent earlier with other values"
-		case record.Invalid:
+		case svbatch.Invalid:
 			r.OperateType, r.ChangeValue = 0, 0
 			r.Note = "change_value: not an integer"
 		}
@@ -110,7 +110,7 @@ func resGen(n int) []*record.Result {
 		evil := []string{"x", "=1+1", "", "+86 138"}[i%4]
 		r.Extra = []string{dept, evil}
 		amount := strconv.FormatInt(r.ChangeValue, 10)
-		if st == record.Invalid {
+		if st == svbatch.Invalid {
 			amount = "1.5"
 		}
 		r.Raw = []string{
@@ -123,7 +123,7 @@ func resGen(n int) []*record.Result {
 }
 
 // resWriteFile writes results to dir/name and returns the path.
-func resWriteFile(t testing.TB, dir, name string, rs []*record.Result, info RunInfo, opt ResultsOptions) string {
+func resWriteFile(t testing.TB, dir, name string, rs []*svbatch.Result, info RunInfo, opt ResultsOptions) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
 	w, err := NewResults(path, resTestHeader, resTestExtraHeader, info, opt)
@@ -488,18 +488,18 @@ func TestResultsRetrySheet(t *testing.T) {
 		}
 	}
 	// Every status that needs a person is there; succeeded and planned are not.
-	seen := map[record.Status]bool{}
+	seen := map[svbatch.Status]bool{}
 	for _, r := range rs {
 		if resNeedsRetry(r) {
 			seen[r.Status] = true
 		}
 	}
-	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Invalid} {
+	for _, st := range []svbatch.Status{svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict, svbatch.Invalid} {
 		if !seen[st] {
 			t.Errorf("status %s missing from Retry", st)
 		}
 	}
-	for _, st := range []record.Status{record.Succeeded, record.Planned} {
+	for _, st := range []svbatch.Status{svbatch.Succeeded, svbatch.Planned} {
 		if seen[st] {
 			t.Errorf("status %s on Retry; want it absent", st)
 		}

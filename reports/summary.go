@@ -2,20 +2,18 @@ package reports
 
 import (
 	"fmt"
-	"math"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/xuri/excelize/v2"
 
-	"svbatch/record"
+	"svbatch"
 )
 
 // resStatusOrder is the order statuses are listed in on the Summary sheet; others follow sorted.
-var resStatusOrder = []record.Status{
-	record.Succeeded, record.Failed, record.Unknown, record.Skipped, record.Conflict,
-	record.AlreadyDone, record.Invalid, record.Planned, record.Pending, record.Sending,
+var resStatusOrder = []svbatch.Status{
+	svbatch.Succeeded, svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict,
+	svbatch.AlreadyDone, svbatch.Invalid, svbatch.Planned, svbatch.Pending, svbatch.Sending,
 }
 
 // resOpNames are the Summary columns for operate_type 1–4; index 4 collects anything else.
@@ -28,25 +26,8 @@ type resCell struct {
 }
 
 func (c *resCell) add(n int64) {
-	s, ok := AddFen(c.v, n)
+	s, ok := svbatch.AddFen(c.v, n)
 	c.v, c.ovf = s, c.ovf || !ok
-}
-
-// AddFen returns a + b and true, or 0 and false when the sum overflows int64. It is the one checked
-// addition of amounts (fen) and counts: the Summary sheet and reconcile use it.
-func AddFen(a, b int64) (int64, bool) {
-	if (b > 0 && a > math.MaxInt64-b) || (b < 0 && a < math.MinInt64-b) {
-		return 0, false
-	}
-	return a + b, true
-}
-
-// SubFen returns a − b and true, or 0 and false when the difference overflows int64.
-func SubFen(a, b int64) (int64, bool) {
-	if (b < 0 && a > math.MaxInt64+b) || (b > 0 && a < math.MinInt64+b) {
-		return 0, false
-	}
-	return a - b, true
 }
 
 // resLine is one status's counts and amounts per operation column.
@@ -57,17 +38,17 @@ type resLine struct {
 
 // resSummary accumulates what the Summary sheet shows, row by row; it is small whatever the row count.
 type resSummary struct {
-	lines     map[record.Status]*resLine
+	lines     map[svbatch.Status]*resLine
 	otherUsed bool
 	rows      int64
 	retryRows int64
 }
 
 func newResSummary() resSummary {
-	return resSummary{lines: make(map[record.Status]*resLine)}
+	return resSummary{lines: make(map[svbatch.Status]*resLine)}
 }
 
-func (s *resSummary) add(r *record.Result) {
+func (s *resSummary) add(r *svbatch.Result) {
 	l := s.lines[r.Status]
 	if l == nil {
 		l = &resLine{}
@@ -88,14 +69,14 @@ func (s *resSummary) add(r *record.Result) {
 }
 
 // statuses are the statuses present, in Summary order.
-func (s *resSummary) statuses() []record.Status {
-	var out []record.Status
+func (s *resSummary) statuses() []svbatch.Status {
+	var out []svbatch.Status
 	for _, st := range resStatusOrder {
 		if s.lines[st] != nil {
 			out = append(out, st)
 		}
 	}
-	var rest []record.Status
+	var rest []svbatch.Status
 	for st := range s.lines {
 		if !resKnownStatus(st) {
 			rest = append(rest, st)
@@ -105,29 +86,13 @@ func (s *resSummary) statuses() []record.Status {
 	return append(out, rest...)
 }
 
-func resKnownStatus(st record.Status) bool {
+func resKnownStatus(st svbatch.Status) bool {
 	for _, k := range resStatusOrder {
 		if k == st {
 			return true
 		}
 	}
 	return false
-}
-
-// Yuan formats an amount in fen as yuan text with two decimals ("123.45", "-0.05"), using integer
-// arithmetic only.
-func Yuan(fen int64) string {
-	neg := fen < 0
-	u := uint64(fen)
-	if neg {
-		u = -u // two's complement: also right for math.MinInt64
-	}
-	frac := u % 100
-	s := strconv.FormatUint(u/100, 10) + "." + string(rune('0'+frac/10)) + string(rune('0'+frac%10))
-	if neg {
-		return "-" + s
-	}
-	return s
 }
 
 // resSecretName reports whether a run parameter's name suggests a secret, which is never shown.
@@ -192,7 +157,7 @@ func (w *Results) resWriteSummary() error {
 		case c.ovf:
 			return "overflow"
 		case k == kYuan:
-			return Yuan(c.v)
+			return svbatch.FormatYuan(c.v)
 		}
 		return c.v
 	}

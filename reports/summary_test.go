@@ -1,38 +1,14 @@
 package reports
 
 import (
-	"math"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
-	"svbatch/record"
+	"svbatch"
 )
-
-func TestResYuan(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		fen  int64
-		want string
-	}{
-		{0, "0.00"},
-		{5, "0.05"},
-		{10, "0.10"},
-		{12345, "123.45"},
-		{100, "1.00"},
-		{-5, "-0.05"},
-		{-12345, "-123.45"},
-		{math.MaxInt64, "92233720368547758.07"},
-		{math.MinInt64, "-92233720368547758.08"},
-	}
-	for _, tc := range tests {
-		if got := Yuan(tc.fen); got != tc.want {
-			t.Errorf("Yuan(%d) = %q; want %q", tc.fen, got, tc.want)
-		}
-	}
-}
 
 func TestResultsSummary(t *testing.T) {
 	t.Parallel()
@@ -49,7 +25,7 @@ func TestResultsSummary(t *testing.T) {
 	}
 	// Expected counts and amounts by status × operation, computed here independently.
 	type key struct {
-		st record.Status
+		st svbatch.Status
 		op int
 	}
 	count, fen := map[key]int64{}, map[key]int64{}
@@ -95,8 +71,8 @@ func TestResultsSummary(t *testing.T) {
 			n, f := count[key{st, op}], fen[key{st, op}]
 			lineN += n
 			lineF += f
-			if cr[op] != strconv.FormatInt(n, 10) || fr[op] != strconv.FormatInt(f, 10) || yr[op] != Yuan(f) {
-				t.Errorf("%s op %d: count %s fen %s yuan %s; want %d, %d, %s", st, op, cr[op], fr[op], yr[op], n, f, Yuan(f))
+			if cr[op] != strconv.FormatInt(n, 10) || fr[op] != strconv.FormatInt(f, 10) || yr[op] != svbatch.FormatYuan(f) {
+				t.Errorf("%s op %d: count %s fen %s yuan %s; want %d, %d, %s", st, op, cr[op], fr[op], yr[op], n, f, svbatch.FormatYuan(f))
 			}
 		}
 		if cr[6] != strconv.FormatInt(lineN, 10) || fr[6] != strconv.FormatInt(lineF, 10) {
@@ -109,8 +85,8 @@ func TestResultsSummary(t *testing.T) {
 	if got := find("Amounts in fen by status × operation", "total")[6]; got != strconv.FormatInt(totalFen, 10) {
 		t.Errorf("grand total fen = %s; want %d", got, totalFen)
 	}
-	if got := find("Amounts in yuan by status × operation", "total")[6]; got != Yuan(totalFen) {
-		t.Errorf("grand total yuan = %s; want %s", got, Yuan(totalFen))
+	if got := find("Amounts in yuan by status × operation", "total")[6]; got != svbatch.FormatYuan(totalFen) {
+		t.Errorf("grand total yuan = %s; want %s", got, svbatch.FormatYuan(totalFen))
 	}
 	// Amounts are numeric cells, yuan text.
 	for _, row := range []int{5} {
@@ -168,35 +144,5 @@ func TestResultsSetInfoAndEmpty(t *testing.T) {
 	res, _ := f.GetRows(ResultsSheet)
 	if len(res) != 1 || res[0][0] != "row" {
 		t.Errorf("empty Results sheet = %q; want only the header", res)
-	}
-}
-
-func TestAddSubFen(t *testing.T) {
-	t.Parallel()
-	const max, min = math.MaxInt64, math.MinInt64
-	tests := []struct {
-		a, b          int64
-		sum, diff     int64
-		sumOK, diffOK bool
-	}{
-		{1, 2, 3, -1, true, true},
-		{max, 0, max, max, true, true},
-		{max, 1, 0, max - 1, false, true},
-		{max - 1, 1, max, max - 2, true, true},
-		{min, -1, 0, min + 1, false, true},
-		{min, 1, min + 1, 0, true, false},
-		{max, -1, max - 1, 0, true, false},
-		{0, min, min, 0, true, false},
-		{-1, min, 0, max, false, true},
-		{5e18, 5e18, 0, 0, false, true},
-		{-5e18, 5e18, 0, 0, true, false},
-	}
-	for _, tc := range tests {
-		if s, ok := AddFen(tc.a, tc.b); ok != tc.sumOK || (ok && s != tc.sum) {
-			t.Errorf("AddFen(%d, %d) = %d, %v; want %d, %v", tc.a, tc.b, s, ok, tc.sum, tc.sumOK)
-		}
-		if d, ok := SubFen(tc.a, tc.b); ok != tc.diffOK || (ok && d != tc.diff) {
-			t.Errorf("SubFen(%d, %d) = %d, %v; want %d, %v", tc.a, tc.b, d, ok, tc.diff, tc.diffOK)
-		}
 	}
 }

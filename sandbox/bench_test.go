@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"svbatch"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func BenchmarkSandboxServe(b *testing.B) {
 					i := n.Add(1)
 					req := client.RechargeRequest{BrandID: "B1", ShopID: "S1", OperatorID: "op",
 						CustomerID: fmt.Sprintf("C%d", i%1000), OuterOrderID: fmt.Sprintf("bench-%s-%d", mode, i),
-						RequestID: fmt.Sprintf("bench-%s-%d", mode, i), OperateType: client.Charge, ChangeValue: 100}
+						RequestID: fmt.Sprintf("bench-%s-%d", mode, i), OperateType: svbatch.Charge, ChangeValue: 100}
 					resp, err := c.Do(context.Background(), req)
 					if err != nil || !resp.Result.OK() {
 						b.Errorf("Do: %v %+v", err, resp)

@@ -34,10 +34,6 @@ const Path = "/router/rest"
 // TimestampSkew is how far a request's timestamp may be from the server's clock (TOP allows ±10 min).
 const TimestampSkew = 10 * time.Minute
 
-// MaxBalance caps an account's available+frozen in fen (10^15 fen): a charge past it is rejected with
-// BALANCE_LIMIT_EXCEEDED, which keeps every sum far from int64 overflow.
-const MaxBalance int64 = 1_000_000_000_000_000
-
 // Config configures a Server. The zero value is a fault-free in-memory sandbox with the demo
 // credentials.
 type Config struct {

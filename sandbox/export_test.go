@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"svbatch"
 	"testing"
 
 	"svbatch/client"
@@ -52,14 +53,14 @@ func golden(t *testing.T, name string, got []byte) {
 
 // ledgerScript is a fixed set of operations for export tests, in order.
 var ledgerScript = []client.RechargeRequest{
-	{BrandID: "B2", ShopID: "S1", OperatorID: "op", CustomerID: "C9", OuterOrderID: "o1", RequestID: "x1", OperateType: client.Charge, ChangeValue: 5000},
-	{BrandID: "B1", ShopID: "S1", OperatorID: "op", Mobile: "13800000000", OuterOrderID: "o2", RequestID: "x2", OperateType: client.Charge, ChangeValue: 300},
-	{BrandID: "B1", ShopID: "S2", OperatorID: "op", OuterType: "wechat", OuterID: "wx-1", OuterOrderID: "o3", RequestID: "x3", OperateType: client.Charge, ChangeValue: 100, Reason: "=cmd|' /C calc'!A0"},
-	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", Mobile: "13900000000", OuterOrderID: "o4", RequestID: "x4", OperateType: client.Charge, ChangeValue: 1000},
-	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "h1", RequestID: "x5", OperateType: client.Freeze, ChangeValue: 400},
-	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "v1", RequestID: "x6", OperateType: client.Verify, ChangeValue: 9999}, // rejected: not in the log
-	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "o4", NewOuterOrderID: "r1", RequestID: "x7", OperateType: client.Refund, ChangeValue: 250},
-	{BrandID: "B2", ShopID: "S1", OperatorID: "op", CustomerID: "C9", OuterOrderID: "o1", RequestID: "x1", OperateType: client.Charge, ChangeValue: 5000}, // replay
+	{BrandID: "B2", ShopID: "S1", OperatorID: "op", CustomerID: "C9", OuterOrderID: "o1", RequestID: "x1", OperateType: svbatch.Charge, ChangeValue: 5000},
+	{BrandID: "B1", ShopID: "S1", OperatorID: "op", Mobile: "13800000000", OuterOrderID: "o2", RequestID: "x2", OperateType: svbatch.Charge, ChangeValue: 300},
+	{BrandID: "B1", ShopID: "S2", OperatorID: "op", OuterType: "wechat", OuterID: "wx-1", OuterOrderID: "o3", RequestID: "x3", OperateType: svbatch.Charge, ChangeValue: 100, Reason: "=cmd|' /C calc'!A0"},
+	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", Mobile: "13900000000", OuterOrderID: "o4", RequestID: "x4", OperateType: svbatch.Charge, ChangeValue: 1000},
+	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "h1", RequestID: "x5", OperateType: svbatch.Freeze, ChangeValue: 400},
+	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "v1", RequestID: "x6", OperateType: svbatch.Verify, ChangeValue: 9999}, // rejected: not in the log
+	{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1", OuterOrderID: "o4", NewOuterOrderID: "r1", RequestID: "x7", OperateType: svbatch.Refund, ChangeValue: 250},
+	{BrandID: "B2", ShopID: "S1", OperatorID: "op", CustomerID: "C9", OuterOrderID: "o1", RequestID: "x1", OperateType: svbatch.Charge, ChangeValue: 5000}, // replay
 }
 
 // TestExports checks both CSV exports over HTTP and as functions against golden files.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"svbatch"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,7 +76,7 @@ func chargeReq(cust string, v int64) client.RechargeRequest {
 	return client.RechargeRequest{
 		BrandID: "B1", ShopID: "S1", OperatorID: "op1", CustomerID: cust,
 		OuterOrderID: fmt.Sprintf("O%d", n), RequestID: fmt.Sprintf("rid-%d", n),
-		OperateType: client.Charge, ChangeValue: v,
+		OperateType: svbatch.Charge, ChangeValue: v,
 	}
 }
 

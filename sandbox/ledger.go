@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"svbatch"
 	"time"
 
 	"svbatch/client"
@@ -18,7 +19,7 @@ const (
 	CodeOrderExists          = "ORDER_EXISTS"           // (operate_type, outer_order_id) applied under another request_id
 	CodeChargeNotFound       = "CHARGE_NOT_FOUND"       // refund of a charge this account does not have
 	CodeRefundExceedsCharge  = "REFUND_EXCEEDS_CHARGE"  // refund past charged − refunded
-	CodeBalanceLimitExceeded = "BALANCE_LIMIT_EXCEEDED" // charge past MaxBalance
+	CodeBalanceLimitExceeded = "BALANCE_LIMIT_EXCEEDED" // charge past svbatch.MaxBalance
 )
 
 // resultDesc is the Chinese result_desc (and result_view) of each result code.
@@ -96,7 +97,7 @@ type charge struct {
 // identity is the operation identity of DESIGN.md §3: applied once per brand.
 type identity struct {
 	brand       string
-	op          client.OperateType
+	op          svbatch.OperateType
 	outer, newO string
 }
 
@@ -113,7 +114,7 @@ type Operation struct {
 	RequestID       string
 	BrandID         string
 	ShopID          string
-	OperateType     client.OperateType
+	OperateType     svbatch.OperateType
 	OuterOrderID    string
 	NewOuterOrderID string
 	ChangeValue     int64 // fen
@@ -202,20 +203,20 @@ func (l *ledger) decide(req *client.RechargeRequest, payload, traceID string, no
 	}
 	v := req.ChangeValue
 	switch req.OperateType {
-	case client.Charge:
-		if v > MaxBalance-(acct.available+acct.frozen) {
+	case svbatch.Charge:
+		if v > svbatch.MaxBalance-(acct.available+acct.frozen) {
 			return reject(CodeBalanceLimitExceeded)
 		}
 		acct.available += v
 		eff.chargeRef, eff.charge = &orderRef{k, req.OuterOrderID}, charge{amount: v}
-	case client.Freeze:
+	case svbatch.Freeze:
 		if acct.available < v {
 			return reject(CodeBalanceNotEnough)
 		}
 		acct.available -= v
 		acct.frozen += v
 		eff.holdRef, eff.hold = &orderRef{k, req.OuterOrderID}, hold{amount: v, open: true}
-	case client.Verify:
+	case svbatch.Verify:
 		ref := orderRef{k, req.OuterOrderID}
 		if h, ok := l.holds[ref]; ok && h.open {
 			if v > h.amount {
@@ -231,7 +232,7 @@ func (l *ledger) decide(req *client.RechargeRequest, payload, traceID string, no
 			return reject(CodeBalanceNotEnough)
 		}
 		acct.available -= v
-	case client.Refund:
+	case svbatch.Refund:
 		ref := orderRef{k, req.OuterOrderID}
 		c, ok := l.charges[ref]
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"svbatch"
 	"sync"
 	"testing"
 
@@ -13,7 +14,7 @@ import (
 
 // step is one request of a ledger scenario and what it must answer.
 type step struct {
-	op         client.OperateType
+	op         svbatch.OperateType
 	v          int64
 	outer      string
 	newOuter   string
@@ -36,73 +37,73 @@ func TestLedgerRules(t *testing.T) {
 		steps []step
 	}{
 		{"charge adds to available", []step{
-			{op: client.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
-			{op: client.Charge, v: 1, outer: "c2", wantCode: "0", wantAvail: 1001},
+			{op: svbatch.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
+			{op: svbatch.Charge, v: 1, outer: "c2", wantCode: "0", wantAvail: 1001},
 		}},
 		{"freeze moves to frozen, needs available", []step{
-			{op: client.Charge, v: 500, outer: "c1", wantCode: "0", wantAvail: 500},
-			{op: client.Freeze, v: 501, outer: "f1", wantCode: CodeBalanceNotEnough, wantAvail: 500},
-			{op: client.Freeze, v: 200, outer: "f2", wantCode: "0", wantAvail: 300, wantFrozen: 200},
+			{op: svbatch.Charge, v: 500, outer: "c1", wantCode: "0", wantAvail: 500},
+			{op: svbatch.Freeze, v: 501, outer: "f1", wantCode: CodeBalanceNotEnough, wantAvail: 500},
+			{op: svbatch.Freeze, v: 200, outer: "f2", wantCode: "0", wantAvail: 300, wantFrozen: 200},
 		}},
 		{"verify posts a hold, remainder returns, hold resolves once", []step{
-			{op: client.Charge, v: 500, outer: "c1", wantCode: "0", wantAvail: 500},
-			{op: client.Freeze, v: 200, outer: "h1", wantCode: "0", wantAvail: 300, wantFrozen: 200},
-			{op: client.Verify, v: 201, outer: "h1", wantCode: CodeHoldExceeded, wantAvail: 300, wantFrozen: 200},
-			{op: client.Verify, v: 150, outer: "h1", wantCode: "0", wantAvail: 350, wantFrozen: 0},
-			{op: client.Verify, v: 10, outer: "h1", wantCode: CodeOrderExists, wantAvail: 350},
+			{op: svbatch.Charge, v: 500, outer: "c1", wantCode: "0", wantAvail: 500},
+			{op: svbatch.Freeze, v: 200, outer: "h1", wantCode: "0", wantAvail: 300, wantFrozen: 200},
+			{op: svbatch.Verify, v: 201, outer: "h1", wantCode: CodeHoldExceeded, wantAvail: 300, wantFrozen: 200},
+			{op: svbatch.Verify, v: 150, outer: "h1", wantCode: "0", wantAvail: 350, wantFrozen: 0},
+			{op: svbatch.Verify, v: 10, outer: "h1", wantCode: CodeOrderExists, wantAvail: 350},
 		}},
 		{"verify without a hold consumes available", []step{
-			{op: client.Charge, v: 100, outer: "c1", wantCode: "0", wantAvail: 100},
-			{op: client.Verify, v: 101, outer: "v1", wantCode: CodeBalanceNotEnough, wantAvail: 100},
-			{op: client.Verify, v: 100, outer: "v2", wantCode: "0", wantAvail: 0},
+			{op: svbatch.Charge, v: 100, outer: "c1", wantCode: "0", wantAvail: 100},
+			{op: svbatch.Verify, v: 101, outer: "v1", wantCode: CodeBalanceNotEnough, wantAvail: 100},
+			{op: svbatch.Verify, v: 100, outer: "v2", wantCode: "0", wantAvail: 0},
 		}},
 		{"verify of a hold that is larger than available", []step{
-			{op: client.Charge, v: 100, outer: "c1", wantCode: "0", wantAvail: 100},
-			{op: client.Freeze, v: 100, outer: "h1", wantCode: "0", wantAvail: 0, wantFrozen: 100},
-			{op: client.Verify, v: 100, outer: "h1", wantCode: "0", wantAvail: 0, wantFrozen: 0},
+			{op: svbatch.Charge, v: 100, outer: "c1", wantCode: "0", wantAvail: 100},
+			{op: svbatch.Freeze, v: 100, outer: "h1", wantCode: "0", wantAvail: 0, wantFrozen: 100},
+			{op: svbatch.Verify, v: 100, outer: "h1", wantCode: "0", wantAvail: 0, wantFrozen: 0},
 		}},
 		{"refund reverses a charge, never more than charged minus refunded", []step{
-			{op: client.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
-			{op: client.Refund, v: 400, outer: "c1", newOuter: "r1", wantCode: "0", wantAvail: 600},
-			{op: client.Refund, v: 601, outer: "c1", newOuter: "r2", wantCode: CodeRefundExceedsCharge, wantAvail: 600},
-			{op: client.Refund, v: 600, outer: "c1", newOuter: "r3", wantCode: "0", wantAvail: 0},
-			{op: client.Refund, v: 1, outer: "c1", newOuter: "r4", wantCode: CodeRefundExceedsCharge, wantAvail: 0},
+			{op: svbatch.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
+			{op: svbatch.Refund, v: 400, outer: "c1", newOuter: "r1", wantCode: "0", wantAvail: 600},
+			{op: svbatch.Refund, v: 601, outer: "c1", newOuter: "r2", wantCode: CodeRefundExceedsCharge, wantAvail: 600},
+			{op: svbatch.Refund, v: 600, outer: "c1", newOuter: "r3", wantCode: "0", wantAvail: 0},
+			{op: svbatch.Refund, v: 1, outer: "c1", newOuter: "r4", wantCode: CodeRefundExceedsCharge, wantAvail: 0},
 		}},
 		{"refund never more than available", []step{
-			{op: client.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
-			{op: client.Verify, v: 900, outer: "v1", wantCode: "0", wantAvail: 100},
-			{op: client.Refund, v: 200, outer: "c1", newOuter: "r1", wantCode: CodeBalanceNotEnough, wantAvail: 100},
-			{op: client.Refund, v: 100, outer: "c1", newOuter: "r2", wantCode: "0", wantAvail: 0},
+			{op: svbatch.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
+			{op: svbatch.Verify, v: 900, outer: "v1", wantCode: "0", wantAvail: 100},
+			{op: svbatch.Refund, v: 200, outer: "c1", newOuter: "r1", wantCode: CodeBalanceNotEnough, wantAvail: 100},
+			{op: svbatch.Refund, v: 100, outer: "c1", newOuter: "r2", wantCode: "0", wantAvail: 0},
 		}},
 		{"refund of an unknown charge", []step{
-			{op: client.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
-			{op: client.Refund, v: 1, outer: "nope", newOuter: "r1", wantCode: CodeChargeNotFound, wantAvail: 1000},
+			{op: svbatch.Charge, v: 1000, outer: "c1", wantCode: "0", wantAvail: 1000},
+			{op: svbatch.Refund, v: 1, outer: "nope", newOuter: "r1", wantCode: CodeChargeNotFound, wantAvail: 1000},
 			// a freeze's order is not a charge
-			{op: client.Freeze, v: 10, outer: "f1", wantCode: "0", wantAvail: 990, wantFrozen: 10},
-			{op: client.Refund, v: 1, outer: "f1", newOuter: "r2", wantCode: CodeChargeNotFound, wantAvail: 990, wantFrozen: 10},
+			{op: svbatch.Freeze, v: 10, outer: "f1", wantCode: "0", wantAvail: 990, wantFrozen: 10},
+			{op: svbatch.Refund, v: 1, outer: "f1", newOuter: "r2", wantCode: CodeChargeNotFound, wantAvail: 990, wantFrozen: 10},
 		}},
 		{"an order applied under another request_id", []step{
-			{op: client.Charge, v: 10, outer: "c1", wantCode: "0", wantAvail: 10},
-			{op: client.Charge, v: 10, outer: "c1", wantCode: CodeOrderExists, wantAvail: 10},
+			{op: svbatch.Charge, v: 10, outer: "c1", wantCode: "0", wantAvail: 10},
+			{op: svbatch.Charge, v: 10, outer: "c1", wantCode: CodeOrderExists, wantAvail: 10},
 			// the same outer_order_id with another operate_type is another operation
-			{op: client.Verify, v: 10, outer: "c1", wantCode: "0", wantAvail: 0},
+			{op: svbatch.Verify, v: 10, outer: "c1", wantCode: "0", wantAvail: 0},
 		}},
 		{"a rejected order can be sent again under a new request_id", []step{
-			{op: client.Verify, v: 10, outer: "v1", wantCode: CodeBalanceNotEnough},
-			{op: client.Charge, v: 10, outer: "c1", wantCode: "0", wantAvail: 10},
-			{op: client.Verify, v: 10, outer: "v1", wantCode: "0", wantAvail: 0},
+			{op: svbatch.Verify, v: 10, outer: "v1", wantCode: CodeBalanceNotEnough},
+			{op: svbatch.Charge, v: 10, outer: "c1", wantCode: "0", wantAvail: 10},
+			{op: svbatch.Verify, v: 10, outer: "v1", wantCode: "0", wantAvail: 0},
 		}},
 		{"balance limit", []step{
-			{op: client.Charge, v: MaxBalance, outer: "c1", wantCode: "0", wantAvail: MaxBalance},
-			{op: client.Freeze, v: 5, outer: "f1", wantCode: "0", wantAvail: MaxBalance - 5, wantFrozen: 5},
-			{op: client.Charge, v: 1, outer: "c2", wantCode: CodeBalanceLimitExceeded, wantAvail: MaxBalance - 5, wantFrozen: 5},
-			{op: client.Charge, v: 1<<63 - 1, outer: "c3", wantCode: CodeBalanceLimitExceeded, wantAvail: MaxBalance - 5, wantFrozen: 5},
+			{op: svbatch.Charge, v: svbatch.MaxBalance, outer: "c1", wantCode: "0", wantAvail: svbatch.MaxBalance},
+			{op: svbatch.Freeze, v: 5, outer: "f1", wantCode: "0", wantAvail: svbatch.MaxBalance - 5, wantFrozen: 5},
+			{op: svbatch.Charge, v: 1, outer: "c2", wantCode: CodeBalanceLimitExceeded, wantAvail: svbatch.MaxBalance - 5, wantFrozen: 5},
+			{op: svbatch.Charge, v: 1<<63 - 1, outer: "c3", wantCode: CodeBalanceLimitExceeded, wantAvail: svbatch.MaxBalance - 5, wantFrozen: 5},
 		}},
 		{"identity: mobile and outer ids are accounts of their own", []step{
-			{op: client.Charge, v: 10, outer: "c1", mobile: "13800000000", wantCode: "0", wantAvail: 10},
-			{op: client.Charge, v: 20, outer: "c2", outerType: "wechat", outerID: "wx1", wantCode: "0", wantAvail: 20},
-			{op: client.Charge, v: 30, outer: "c3", outerType: "alipay", outerID: "wx1", wantCode: "0", wantAvail: 30},
-			{op: client.Verify, v: 11, outer: "v1", mobile: "13800000000", wantCode: CodeBalanceNotEnough, wantAvail: 10},
+			{op: svbatch.Charge, v: 10, outer: "c1", mobile: "13800000000", wantCode: "0", wantAvail: 10},
+			{op: svbatch.Charge, v: 20, outer: "c2", outerType: "wechat", outerID: "wx1", wantCode: "0", wantAvail: 20},
+			{op: svbatch.Charge, v: 30, outer: "c3", outerType: "alipay", outerID: "wx1", wantCode: "0", wantAvail: 30},
+			{op: svbatch.Verify, v: 11, outer: "v1", mobile: "13800000000", wantCode: CodeBalanceNotEnough, wantAvail: 10},
 		}},
 	}
 	for i, sc := range scenarios {
@@ -201,7 +202,7 @@ func TestReplayAndConflict(t *testing.T) {
 
 	// a rejection is stored too: its replay is the same rejection even once funds arrived
 	ver := chargeReq("C-replay2", 50)
-	ver.OperateType = client.Verify
+	ver.OperateType = svbatch.Verify
 	if r := do(t, c, ver).Result; r.ResultCode != CodeBalanceNotEnough {
 		t.Fatalf("got %+v; want BALANCE_NOT_ENOUGH", r)
 	}
@@ -229,7 +230,7 @@ func TestConcurrentOneAccount(t *testing.T) {
 			c := newClient(t, u)
 			const workers, each = 16, 25
 			do(t, c, client.RechargeRequest{BrandID: "B1", ShopID: "S", OperatorID: "o", CustomerID: "HOT",
-				OuterOrderID: "seed", RequestID: "hot-seed", OperateType: client.Charge, ChangeValue: 1000})
+				OuterOrderID: "seed", RequestID: "hot-seed", OperateType: svbatch.Charge, ChangeValue: 1000})
 			var wg sync.WaitGroup
 			errs := make(chan error, workers*each*2)
 			for w := 0; w < workers; w++ {
@@ -237,9 +238,9 @@ func TestConcurrentOneAccount(t *testing.T) {
 				go func(w int) {
 					defer wg.Done()
 					for i := 0; i < each; i++ {
-						op, v := client.Charge, int64(3)
+						op, v := svbatch.Charge, int64(3)
 						if i%2 == 1 {
-							op, v = client.Verify, 2
+							op, v = svbatch.Verify, 2
 						}
 						req := client.RechargeRequest{BrandID: "B1", ShopID: "S", OperatorID: "o", CustomerID: "HOT",
 							OuterOrderID: fmt.Sprintf("w%d-%d", w, i), RequestID: fmt.Sprintf("hot-%d-%d", w, i),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"svbatch"
 
 	"svbatch/client"
 )
@@ -106,10 +107,10 @@ func decodeBusiness(raw string) (client.RechargeRequest, error) {
 		return r, errInvalid("change_value", "change_value must be an integer amount in fen (分) > 0")
 	}
 	r.ChangeValue = w.ChangeValue.n
-	if ot := w.OperateType; ot.bad || (ot.set && !client.OperateType(ot.n).Valid()) {
+	if ot := w.OperateType; ot.bad || (ot.set && !svbatch.OperateType(ot.n).Valid()) {
 		return r, errInvalid("operate_type", "operate_type must be 1 (充值), 2 (冻结), 3 (核销) or 4 (充值回退)")
 	}
-	r.OperateType = client.OperateType(w.OperateType.n)
+	r.OperateType = svbatch.OperateType(w.OperateType.n)
 	return r, nil
 }
 
@@ -165,7 +166,7 @@ func validateBusiness(r *client.RechargeRequest) *topError {
 	if r.ChangeValue == 0 {
 		return errMissing("change_value", "change_value is required: an integer amount in fen (分) > 0")
 	}
-	if r.OperateType == client.Refund && strings.TrimSpace(r.NewOuterOrderID) == "" {
+	if r.OperateType == svbatch.Refund && strings.TrimSpace(r.NewOuterOrderID) == "" {
 		return errMissing("new_outer_order_id", "new_outer_order_id (the refund's own order id) is required for operate_type 4")
 	}
 	if r.OuterType != "" && r.OuterType != "wechat" && r.OuterType != "alipay" {

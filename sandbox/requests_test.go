@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"svbatch"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestRequestCounts(t *testing.T) {
 
 	// A business rejection is received too.
 	ver := chargeReq("C-count-poor", 50)
-	ver.OperateType = client.Verify
+	ver.OperateType = svbatch.Verify
 	do(t, c, ver)
 	want[ver.RequestID] = 1
 	check("rejection")

@@ -8,9 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"svbatch/batch"
+	"svbatch"
 	"svbatch/client"
-	"svbatch/record"
 )
 
 type callOptions struct {
@@ -81,12 +80,12 @@ func (o *callOptions) build() (client.RechargeRequest, error) {
 			return req, usageErr("%s is required", f.name)
 		}
 	}
-	op, err := client.ParseOperateType(o.operateType)
+	op, err := svbatch.ParseOperateType(o.operateType)
 	if err != nil {
 		return req, usageErr("--operate-type: %v", err)
 	}
-	if o.changeValue <= 0 || o.changeValue > batch.MaxChangeValue {
-		return req, usageErr("--change-value must be a whole number of fen from 1 to %d, got %d", batch.MaxChangeValue, o.changeValue)
+	if o.changeValue <= 0 || o.changeValue > svbatch.MaxChangeValue {
+		return req, usageErr("--change-value must be a whole number of fen from 1 to %d, got %d", svbatch.MaxChangeValue, o.changeValue)
 	}
 	switch {
 	case o.outerID != "" && o.outerType == "":
@@ -97,7 +96,7 @@ func (o *callOptions) build() (client.RechargeRequest, error) {
 		return req, usageErr("--outer-type needs --outer-id")
 	case o.customerID == "" && o.mobile == "" && o.outerID == "":
 		return req, usageErr("a customer is required: --customer-id, --mobile, or --outer-id with --outer-type")
-	case op == client.Refund && o.newOuterOrderID == "":
+	case op == svbatch.Refund && o.newOuterOrderID == "":
 		return req, usageErr("--new-outer-order-id is required for a refund (the refund's own order id)")
 	case o.maxAttempts < 1:
 		return req, usageErr("--max-attempts must be at least 1")
@@ -109,14 +108,14 @@ func (o *callOptions) build() (client.RechargeRequest, error) {
 		NewOuterOrderID: strings.TrimSpace(o.newOuterOrderID), RequestID: o.requestID,
 	}
 	if req.RequestID == "" {
-		req.RequestID = client.RequestIDv1(o.idNamespace, req.BrandID, int(op), req.OuterOrderID, req.NewOuterOrderID)
+		req.RequestID = svbatch.RequestIDv1(o.idNamespace, req.BrandID, int(op), req.OuterOrderID, req.NewOuterOrderID)
 	}
 	return req, nil
 }
 
 // callOutput is the JSON object call prints.
 type callOutput struct {
-	Status    record.Status  `json:"status"`
+	Status    svbatch.Status `json:"status"`
 	RequestID string         `json:"request_id"`
 	Attempts  int            `json:"attempts"`
 	TraceID   string         `json:"trace_id,omitempty"`
@@ -150,8 +149,8 @@ func runCall(ctx context.Context, io *cmdIO, o *callOptions) error {
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return cl.Do(ctx, req) })
 
 	res := callOutput{Status: out.Status, RequestID: req.RequestID, Attempts: out.Attempts}
-	if res.Status == record.Pending { // certainly not applied: refused before the ledger, or never sent
-		res.Status = record.Failed
+	if res.Status == svbatch.Pending { // certainly not applied: refused before the ledger, or never sent
+		res.Status = svbatch.Failed
 	}
 	if out.Response != nil {
 		res.TraceID = out.Response.TraceID
@@ -177,7 +176,7 @@ func runCall(ctx context.Context, io *cmdIO, o *callOptions) error {
 	if out.Stop != nil {
 		return withCode(exitFailed, errors.New(describeStop(out.Err)))
 	}
-	if res.Status != record.Succeeded {
+	if res.Status != svbatch.Succeeded {
 		return withCode(exitFailed, nil)
 	}
 	return nil

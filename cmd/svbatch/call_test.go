@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"svbatch"
 	"sync/atomic"
 	"testing"
 
@@ -74,7 +75,7 @@ func TestCall(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &got); err != nil {
 				t.Fatalf("stdout is not one JSON object: %q", out)
 			}
-			wantID := client.RequestIDv1("", "1332", 1, "A-1", "")
+			wantID := svbatch.RequestIDv1("", "1332", 1, "A-1", "")
 			if got["status"] != c.status || got["request_id"] != wantID || int(got["attempts"].(float64)) != c.attempts {
 				t.Errorf("got %v; want status %s request_id %s attempts %d", got, c.status, wantID, c.attempts)
 			}

@@ -4,9 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"svbatch"
 	"testing"
 
-	"svbatch/client"
 	"svbatch/sandbox"
 )
 
@@ -39,7 +39,7 @@ func TestConfigFile(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"succeeded"`) {
 		t.Fatalf("config only: exit %d\n%s%s", code, out, errOut)
 	}
-	if sb.Requests(client.RequestIDv1("", "B", 1, "CFG-1", "")) != 1 {
+	if sb.Requests(svbatch.RequestIDv1("", "B", 1, "CFG-1", "")) != 1 {
 		t.Error("the sandbox did not get the call configured by the file")
 	}
 	// SVBATCH_CONFIG names the file too; the command line wins over it.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"svbatch"
 	"text/tabwriter"
 	"time"
 
@@ -100,7 +101,7 @@ func reconcileAsOf(s string, now time.Time) (time.Time, error) {
 }
 
 func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPath, expectedPath string) error {
-	unit, err := reconcile.ParseUnit(o.amountUnit)
+	unit, err := svbatch.ParseUnit(o.amountUnit)
 	if err != nil {
 		return usageErr("--amount-unit: %v", err)
 	}
@@ -174,7 +175,7 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 			act, sum, err = reconcile.FetchBalances(cmd.Context(), hc, o.actualBalances)
 			name = reconcile.DisplayURL(o.actualBalances)
 		} else {
-			act, sum, err = reconcile.ReadBalancesFile(o.actualBalances, "actual balances", reconcile.Fen, header, reconcile.FileOptions{})
+			act, sum, err = reconcile.ReadBalancesFile(o.actualBalances, "actual balances", svbatch.Fen, header, reconcile.FileOptions{})
 		}
 		if err != nil {
 			return usageErr("%v", err)

@@ -19,11 +19,11 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/journal"
 	"svbatch/reconcile"
-	"svbatch/record"
 	"svbatch/reports"
 )
 
@@ -98,8 +98,8 @@ run the same command again to resume.`,
 // runPlan is what a file asks for, shown before sending.
 type runPlan struct {
 	rows    int
-	count   map[client.OperateType]int
-	amount  map[client.OperateType]int64
+	count   map[svbatch.OperateType]int
+	amount  map[svbatch.OperateType]int64
 	header  []string
 	extra   []string
 	inEnc   string
@@ -247,7 +247,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return fmt.Errorf("journal %s: %w", jpath, err)
 	}
 	info := runInfo(plan, o, started, outcome)
-	counts, err := writeResults(plan, opt, o, info, func(row batch.Row) (record.Result, error) {
+	counts, err := writeResults(plan, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
 		e, ok, err := j.Get(row.Req.RequestID)
 		return batch.ResultOf(row, e, ok, runID), err
 	})
@@ -278,7 +278,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	default:
 		return runErr
 	}
-	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Pending} {
+	for _, st := range []svbatch.Status{svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict, svbatch.Pending} {
 		if counts[st] > 0 {
 			return withCode(exitFailed, nil)
 		}
@@ -326,7 +326,7 @@ func planOf(input string, opt batch.Options) (*runPlan, error) {
 		return nil, err
 	}
 	defer r.Close()
-	p := &runPlan{input: input, count: map[client.OperateType]int{}, amount: map[client.OperateType]int64{},
+	p := &runPlan{input: input, count: map[svbatch.OperateType]int{}, amount: map[svbatch.OperateType]int64{},
 		header: r.Header(), extra: r.ExtraHeader(), inEnc: r.Encoding()}
 	for {
 		row, _, err := r.Next()
@@ -338,7 +338,7 @@ func planOf(input string, opt batch.Options) (*runPlan, error) {
 		}
 		p.rows++
 		p.count[row.Req.OperateType]++
-		sum, ok := reports.AddFen(p.amount[row.Req.OperateType], row.Req.ChangeValue)
+		sum, ok := svbatch.AddFen(p.amount[row.Req.OperateType], row.Req.ChangeValue)
 		if !ok {
 			return nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
 		}
@@ -349,7 +349,7 @@ func planOf(input string, opt batch.Options) (*runPlan, error) {
 // logPlan is printPlan as one log record (--log-format json).
 func logPlan(log *slog.Logger, p *runPlan, o *runOptions) {
 	attrs := []any{"input", p.input, "rows", p.rows, "encoding", p.inEnc, "dry_run", o.dryRun}
-	for _, op := range []client.OperateType{client.Charge, client.Freeze, client.Verify, client.Refund} {
+	for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
 		attrs = append(attrs, op.String()+"_rows", p.count[op], op.String()+"_fen", p.amount[op])
 	}
 	if !o.dryRun {
@@ -360,9 +360,9 @@ func logPlan(log *slog.Logger, p *runPlan, o *runOptions) {
 
 func printPlan(w io.Writer, p *runPlan, o *runOptions) {
 	fmt.Fprintf(w, "%s: %d rows, all valid (%s)\n", p.input, p.rows, p.inEnc)
-	for _, op := range []client.OperateType{client.Charge, client.Freeze, client.Verify, client.Refund} {
+	for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
 		if p.count[op] > 0 {
-			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.count[op], reports.Yuan(p.amount[op]), p.amount[op])
+			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.count[op], svbatch.FormatYuan(p.amount[op]), p.amount[op])
 		}
 	}
 	if o.dryRun {
@@ -377,12 +377,12 @@ func printPlan(w io.Writer, p *runPlan, o *runOptions) {
 }
 
 // writeResults streams the input once more, in line order, writing each row's result.
-func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.RunInfo, result func(batch.Row) (record.Result, error)) (map[record.Status]int, error) {
+func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, error) {
 	w, err := reports.NewResults(p.outPath, p.header, p.extra, info, reports.ResultsOptions{SheetRowLimit: o.sheetRowLimit})
 	if err != nil {
 		return nil, err
 	}
-	counts := map[record.Status]int{}
+	counts := map[svbatch.Status]int{}
 	r, err := batch.Open(p.input, opt)
 	if err != nil {
 		w.Close()
@@ -414,15 +414,15 @@ func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.Run
 
 func writeDryRun(p *runPlan, opt batch.Options, o *runOptions, cio *cmdIO) error {
 	info := runInfo(p, o, time.Now(), "dry run: nothing sent")
-	counts, err := writeResults(p, opt, o, info, func(row batch.Row) (record.Result, error) {
+	counts, err := writeResults(p, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
 		r := batch.ResultOf(row, journal.Entry{}, false, 0)
-		r.Status, r.Note = record.Planned, "dry run: not sent"
+		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
 		return r, nil
 	})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", p.outPath, err)
 	}
-	fmt.Fprintf(cio.stderr, "Planned %d rows; request_ids are in %s\n", counts[record.Planned], p.outPath)
+	fmt.Fprintf(cio.stderr, "Planned %d rows; request_ids are in %s\n", counts[svbatch.Planned], p.outPath)
 	return nil
 }
 
@@ -444,11 +444,11 @@ func runInfo(p *runPlan, o *runOptions, started time.Time, outcome string) repor
 	}}
 }
 
-func printSummary(w io.Writer, counts map[record.Status]int, out, jpath string) {
+func printSummary(w io.Writer, counts map[svbatch.Status]int, out, jpath string) {
 	fmt.Fprintf(w, "Results: %s\n", countsString(counts))
 	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
 	retry := 0
-	for _, st := range []record.Status{record.Failed, record.Unknown, record.Skipped, record.Conflict, record.Pending} {
+	for _, st := range []svbatch.Status{svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict, svbatch.Pending} {
 		retry += counts[st]
 	}
 	if retry > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
@@ -467,7 +467,7 @@ func shellQuote(p string) string {
 	return p
 }
 
-func countsString(counts map[record.Status]int) string {
+func countsString(counts map[svbatch.Status]int) string {
 	var keys []string
 	for k, n := range counts {
 		if n > 0 {
@@ -477,7 +477,7 @@ func countsString(counts map[record.Status]int) string {
 	sort.Strings(keys)
 	var parts []string
 	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s %d", k, counts[record.Status(k)]))
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[svbatch.Status(k)]))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -521,11 +521,11 @@ func newProgress(w io.Writer, total int, noBar bool, log *slog.Logger) *progress
 	return p
 }
 
-func (p *progress) row(line int, st record.Status, amount int64) {
+func (p *progress) row(line int, st svbatch.Status, amount int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	if st != record.Succeeded && st != record.AlreadyDone {
+	if st != svbatch.Succeeded && st != svbatch.AlreadyDone {
 		p.bad++
 	}
 	if p.bar != nil {

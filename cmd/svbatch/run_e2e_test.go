@@ -19,12 +19,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"svbatch"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"svbatch/client"
 	"svbatch/sandbox"
 )
 
@@ -212,8 +212,8 @@ func e2eCheckLedger(t testing.TB, url string, ops []rtOp) {
 		idents[o["brand_id"]+"|"+o["operate_type"]+"|"+o["outer_order_id"]+"|"+o["new_outer_order_id"]]++
 	}
 	for _, o := range ops {
-		op, _ := client.ParseOperateType(o.op)
-		id := client.RequestIDv1("", o.brand, int(op), o.outer, o.newOuter)
+		op, _ := svbatch.ParseOperateType(o.op)
+		id := svbatch.RequestIDv1("", o.brand, int(op), o.outer, o.newOuter)
 		if ids[id] != 1 {
 			t.Errorf("%s %s (%s): applied %d times; want once", o.op, o.outer, id, ids[id])
 		}

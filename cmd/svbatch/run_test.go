@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"svbatch"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -440,7 +441,7 @@ func TestRunRetryFailed(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("--retry-failed: exit %d; want 0\n%s", code, stderr)
 	}
-	req := client.RechargeRequest{BrandID: "1332", OperateType: client.Verify, OuterOrderID: "V-1"}
+	req := client.RechargeRequest{BrandID: "1332", OperateType: svbatch.Verify, OuterOrderID: "V-1"}
 	want := batch.GenerationID("", req, gen0, 1)
 	if r := res["V-1"]; r["status"] != "succeeded" || r["request_id"] != want || want == gen0 {
 		t.Errorf("--retry-failed: V-1 %s as %s; want succeeded as the new generation %s (not %s)", r["status"], r["request_id"], want, gen0)
@@ -516,8 +517,8 @@ func TestRunDryRunRequestIDs(t *testing.T) {
 		t.Fatalf("dry run: exit %d\n%s", code, stderr)
 	}
 	for i, r := range rtReadResults(t, in+".results.xlsx") {
-		op, _ := client.ParseOperateType(ops[i].op)
-		if want := client.RequestIDv1("ns-1", ops[i].brand, int(op), ops[i].outer, ops[i].newOuter); r["request_id"] != want {
+		op, _ := svbatch.ParseOperateType(ops[i].op)
+		if want := svbatch.RequestIDv1("ns-1", ops[i].brand, int(op), ops[i].outer, ops[i].newOuter); r["request_id"] != want {
 			t.Errorf("row %s: %s; want %s", r["row"], r["request_id"], want)
 		}
 	}

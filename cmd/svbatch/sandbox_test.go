@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"svbatch"
 	"sync"
 	"testing"
 	"time"
@@ -89,7 +90,7 @@ func TestSandboxCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := client.RechargeRequest{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1",
-		OuterOrderID: "o1", RequestID: "cmd-1", OperateType: client.Charge, ChangeValue: 1234}
+		OuterOrderID: "o1", RequestID: "cmd-1", OperateType: svbatch.Charge, ChangeValue: 1234}
 	resp, err := c.Do(context.Background(), req)
 	if err != nil || !resp.Result.OK() {
 		t.Fatalf("Do: %+v, %v; want success", resp, err)
@@ -157,7 +158,7 @@ func TestSandboxCommandCredentials(t *testing.T) {
 			}
 			c, _ := client.New(client.WithGateway(u), client.WithAppKey(tc.key), client.WithSecret(tc.secret))
 			resp, err := c.Do(context.Background(), client.RechargeRequest{BrandID: "B", ShopID: "S", OperatorID: "o",
-				Mobile: "13800000000", OuterOrderID: "o", RequestID: "r", OperateType: client.Charge, ChangeValue: 1})
+				Mobile: "13800000000", OuterOrderID: "o", RequestID: "r", OperateType: svbatch.Charge, ChangeValue: 1})
 			if err != nil || !resp.Result.OK() {
 				t.Errorf("Do: %+v, %v; want success", resp, err)
 			}

@@ -15,9 +15,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"svbatch"
 
 	"svbatch/batch"
-	"svbatch/client"
 )
 
 type acct struct {
@@ -68,13 +68,13 @@ func gen(in, expectedPath, balancesPath string) error {
 		}
 		v := q.ChangeValue
 		switch q.OperateType {
-		case client.Charge:
+		case svbatch.Charge:
 			a.available += v
-		case client.Freeze:
+		case svbatch.Freeze:
 			a.available -= v
 			a.frozen += v
 			a.holds[q.OuterOrderID] = v
-		case client.Verify:
+		case svbatch.Verify:
 			if held, ok := a.holds[q.OuterOrderID]; ok {
 				delete(a.holds, q.OuterOrderID)
 				a.frozen -= held
@@ -82,7 +82,7 @@ func gen(in, expectedPath, balancesPath string) error {
 			} else {
 				a.available -= v
 			}
-		case client.Refund:
+		case svbatch.Refund:
 			a.available -= v
 		}
 		if a.available < 0 || a.frozen < 0 {

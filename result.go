@@ -1,7 +1,4 @@
-// Package record holds the few types several packages share about one input row's outcome:
-// its status and the result record that the journal keeps, the reports write and reconcile reads.
-// It is a leaf: it imports nothing of svbatch.
-package record
+package svbatch
 
 import "time"
 

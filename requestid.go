@@ -1,4 +1,4 @@
-package client
+package svbatch
 
 import (
 	"crypto/sha256"
