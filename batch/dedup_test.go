@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"svbatch/client"
+	"svbatch/table"
 )
 
 // TestValidateDuplicates: the duplicates Validate names in a file built to confuse an identity
@@ -72,7 +73,7 @@ func TestValidateKeysAgree(t *testing.T) {
 		{"bad_rows.csv", Options{}},
 		{"utf8_bom_crlf.csv", Options{}},
 		{"gbk.csv", Options{}},
-		{"lo_fixture.xlsx", Options{TableOptions: TableOptions{Sheet: "Ops"}}},
+		{"lo_fixture.xlsx", Options{Table: table.Options{Sheet: "Ops"}}},
 		{"erp.csv", Options{MappingFile: "testdata/mapping.yaml"}},
 		{"../../samples/operations.csv", Options{}},
 		{"../../samples/operations_gbk.csv", Options{}},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"svbatch"
+	"svbatch/table"
 	"testing"
 	"unicode/utf8"
 )
@@ -20,7 +21,7 @@ func FuzzCSVRows(f *testing.F) {
 	f.Add([]byte("\xc6\xb7\xc5\xc6ID,x\n\xb3\xe4,\"\n"))
 	f.Add([]byte("a,\"b\nc"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		tb, err := newCSVTable("fuzz.csv", io.NopCloser(bytes.NewReader(data)), "", 0)
+		tb, err := table.NewCSV("fuzz.csv", io.NopCloser(bytes.NewReader(data)), table.Options{})
 		if err != nil {
 			return
 		}
@@ -52,29 +53,6 @@ func FuzzCSVRows(f *testing.F) {
 				if !utf8.ValidString(row.Req.OuterOrderID) || strings.ContainsAny(row.Req.Reason, "\r\n") {
 					t.Fatalf("valid row %d with bad text: %+v", row.Line, row.Req)
 				}
-			}
-		}
-	})
-}
-
-// FuzzCellText feeds arbitrary stored values through the XLSX cell conversion: no panic; a number
-// without a note is plain decimal text of at most 15 significant digits.
-func FuzzCellText(f *testing.F) {
-	for _, s := range []string{"1332", "0.30000000000000004", "1.2345678901234568E+17", "1E+3", "-0", "45306.5", "1e-400", "9E9999", ".", "1.", "0000"} {
-		f.Add("n", s, uint8(0), false, true)
-	}
-	f.Add("", "45306", uint8(1), false, true)
-	f.Add("s", "00123", uint8(0), false, true)
-	f.Add("", "", uint8(0), true, false)
-	f.Fuzz(func(t *testing.T, typ, v string, style uint8, formula, value bool) {
-		text, note := xlsxCellText(typ, v, styleKind(style%3), formula, value, style&4 != 0)
-		if (typ == "" || typ == "n") && value && strings.TrimSpace(v) != "" && note == noteNone && styleKind(style%3) == styleGeneral {
-			d, ok := parseDecimal(text)
-			if !ok || len(d.digits) > maxExcelDigits || strings.ContainsAny(text, "eE") {
-				t.Fatalf("numberText(%q) = %q: not plain decimal of ≤ 15 digits", v, text)
-			}
-			if d.exp > maxExcelDigits {
-				t.Fatalf("numberText(%q) = %q: integer of more than 15 digits without a note", v, text)
 			}
 		}
 	})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"svbatch/table"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -126,7 +127,7 @@ type Mapping struct {
 func LoadMapping(path string) (*Mapping, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("mapping %s: %w", path, unwrapPathErr(err))
+		return nil, fmt.Errorf("mapping %s: %w", path, table.UnwrapPathErr(err))
 	}
 	m, err := ParseMapping(data)
 	if err != nil {

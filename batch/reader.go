@@ -12,14 +12,15 @@ import (
 	"unicode/utf8"
 
 	"svbatch/client"
+	"svbatch/table"
 )
 
 // Options for reading rows of operations.
 type Options struct {
-	TableOptions
-	MappingFile string // "" = none
-	AmountUnit  string // "fen" (default, "") | "yuan"
-	IDNamespace string // --id-namespace, part of request_id v1
+	Table       table.Options // how the file is read: sheet, encoding, delimiter
+	MappingFile string        // "" = none
+	AmountUnit  string        // "fen" (default, "") | "yuan"
+	IDNamespace string        // --id-namespace, part of request_id v1
 }
 
 // Field length limits: longer values are refused, never truncated.
@@ -99,8 +100,8 @@ const (
 // and a 12-byte slot per identity seen (for duplicates). A Reader is not safe for concurrent use.
 type Reader struct {
 	path     string
-	t        Table
-	nt       noteTable
+	t        table.Table
+	nt       table.Noted
 	opt      Options
 	unit     svbatch.Unit
 	header   []string
@@ -125,20 +126,17 @@ type Reader struct {
 	onDup func(firstValid bool, back Problem)
 
 	// Reading ahead (see Next).
-	ahead   chan rowBatch
-	free    chan []checkedRow // batches Next is done with, for the goroutine to refill
-	stop    chan struct{}
-	stopped chan struct{}
-	cur     rowBatch
-	pos     int
-	closed  bool
+	ahead  *table.Ahead[checkedRow]
+	cur    []checkedRow
+	pos    int
+	closed bool
 }
 
 // required columns (a column or a constant must provide them).
 var requiredFields = []int{fBrand, fShop, fOperator, fOuterOrder, fOperateType, fChangeValue}
 
 // Open opens a CSV or XLSX file of operations and maps its header. An unreadable file is a
-// *FileError; an unusable header is a *HeaderError listing every header problem.
+// *table.FileError; an unusable header is a *HeaderError listing every header problem.
 func Open(path string, opt Options) (*Reader, error) {
 	unit, err := svbatch.ParseUnit(opt.AmountUnit)
 	if err != nil {
@@ -151,26 +149,18 @@ func Open(path string, opt Options) (*Reader, error) {
 			return nil, err
 		}
 	}
-	t, err := OpenTable(path, opt.TableOptions)
+	t, err := table.Open(path, opt.Table)
 	if err != nil {
 		return nil, err
 	}
 	return newReader(path, t, opt, unit, m)
 }
 
-// rowHint is the table's guess of its row count (0: no idea).
-func rowHint(t Table) int {
-	if h, ok := t.(interface{ rowHint() int }); ok {
-		return h.rowHint()
-	}
-	return 0
-}
-
 // newReader maps t's header; on error t is closed.
-func newReader(path string, t Table, opt Options, unit svbatch.Unit, m *Mapping) (*Reader, error) {
-	r := &Reader{path: path, t: t, opt: opt, unit: unit, header: t.Header(), seen: newSeenTable(rowHint(t)),
+func newReader(path string, t table.Table, opt Options, unit svbatch.Unit, m *Mapping) (*Reader, error) {
+	r := &Reader{path: path, t: t, opt: opt, unit: unit, header: t.Header(), seen: newSeenTable(table.RowHint(t)),
 		seed: maphash.MakeSeed(), idSeed: maphash.MakeSeed()}
-	r.nt, _ = t.(noteTable)
+	r.nt, _ = t.(table.Noted)
 	if err := r.mapHeader(m); err != nil {
 		t.Close()
 		return nil, err
@@ -267,8 +257,7 @@ func (r *Reader) Close() error {
 	}
 	r.closed = true
 	if r.ahead != nil {
-		close(r.stop)
-		<-r.stopped
+		r.ahead.Stop()
 	}
 	return r.t.Close()
 }
@@ -282,25 +271,23 @@ func (r *Reader) Close() error {
 // cores); the duplicate check runs here, in file order. Close stops the goroutine.
 func (r *Reader) Next() (Row, []Problem, error) {
 	if r.ahead == nil {
-		r.startAhead()
+		r.ahead = table.NewAhead(aheadRows, aheadBatches, func() (checkedRow, bool, error) {
+			row, problems, ck, err := r.readChecked()
+			return checkedRow{row, problems, ck}, false, err
+		})
 	}
-	for r.pos >= len(r.cur.rows) {
-		if r.cur.err != nil {
-			return Row{}, nil, r.cur.err
-		}
+	for r.pos >= len(r.cur) {
 		if r.closed {
 			return Row{}, nil, io.EOF
 		}
-		if r.cur.rows != nil {
-			select {
-			case r.free <- r.cur.rows[:0]:
-			default:
-			}
+		var err error
+		if r.cur, err = r.ahead.Batch(); err != nil {
+			return Row{}, nil, err
 		}
-		r.cur, r.pos = <-r.ahead, 0
+		r.pos = 0
 		r.warm()
 	}
-	c := &r.cur.rows[r.pos]
+	c := &r.cur[r.pos]
 	r.pos++
 	problems := r.dedup(&c.row, c.ck, c.problems)
 	return c.row, problems, nil
@@ -311,8 +298,8 @@ func (r *Reader) Next() (Row, []Problem, error) {
 // file order would wait for one miss after another.
 func (r *Reader) warm() {
 	var sink uint32
-	for i := range r.cur.rows {
-		ck := &r.cur.rows[i].ck
+	for i := range r.cur {
+		ck := &r.cur[i].ck
 		if ck.identity {
 			sink += r.seen.load(ck.identityKey)
 		}
@@ -330,50 +317,10 @@ type checkedRow struct {
 	ck       checked
 }
 
-// rowBatch is a run of rows checked ahead; err ends the stream (io.EOF at the end).
-type rowBatch struct {
-	rows []checkedRow
-	err  error
-}
-
 const (
 	aheadRows    = 128
 	aheadBatches = 4
 )
-
-func (r *Reader) startAhead() {
-	r.ahead = make(chan rowBatch, aheadBatches)
-	r.free = make(chan []checkedRow, aheadBatches+2)
-	r.stop = make(chan struct{})
-	r.stopped = make(chan struct{})
-	go func() {
-		defer close(r.stopped)
-		for {
-			var b rowBatch
-			select {
-			case b.rows = <-r.free:
-			default:
-				b.rows = make([]checkedRow, 0, aheadRows)
-			}
-			for len(b.rows) < aheadRows {
-				row, problems, ck, err := r.readChecked()
-				if err != nil {
-					b.err = err
-					break
-				}
-				b.rows = append(b.rows, checkedRow{row, problems, ck})
-			}
-			select {
-			case r.ahead <- b:
-			case <-r.stop:
-				return
-			}
-			if b.err != nil {
-				return
-			}
-		}
-	}()
-}
 
 // readChecked reads the next row from the table and runs the stateless checks.
 func (r *Reader) readChecked() (Row, []Problem, checked, error) {
@@ -384,9 +331,9 @@ func (r *Reader) readChecked() (Row, []Problem, checked, error) {
 		}
 		return Row{}, nil, checked{}, fmt.Errorf("%s: %w", r.path, err)
 	}
-	var notes []cellNote
+	var notes []table.Note
 	if r.nt != nil {
-		notes = r.nt.notes()
+		notes = r.nt.Notes()
 	}
 	row := Row{Line: line}
 	var problems []Problem
@@ -428,7 +375,7 @@ func columnLetter(i int) string {
 // validate runs the checks of one row that need no other row: it fills row.Req and
 // row.AccountKey and appends every problem. It must not touch mutable Reader state: it runs on
 // the read-ahead goroutine.
-func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Problem, checked) {
+func (r *Reader) validate(row *Row, notes []table.Note, problems []Problem) ([]Problem, checked) {
 	var v [nFields]string
 	bad := func(f int, value, msg string) {
 		problems = append(problems, Problem{Row: row.Line, Column: r.name[f], Value: value, Message: msg, Col: r.col[f]})
@@ -438,10 +385,10 @@ func (r *Reader) validate(row *Row, notes []cellNote, problems []Problem) ([]Pro
 		var s string
 		if c := r.col[f]; c >= 0 {
 			s = trimSpace(row.Raw[c])
-			if c < len(notes) && notes[c] != noteNone {
+			if c < len(notes) && notes[c] != table.NoteNone {
 				n := notes[c]
-				if f != fReason || n == noteNoCache || n == noteError {
-					bad(f, s, n.message())
+				if f != fReason || n == table.NoteNoCache || n == table.NoteError {
+					bad(f, s, n.Message())
 					broken[f] = true
 					continue
 				}
@@ -653,7 +600,7 @@ func textProblem(f int, s string) string {
 		return fmt.Sprintf("is %d characters long; at most %d are allowed (svbatch never truncates)", len(s), limit)
 	}
 	if hasE && exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
-		return noteRounded.message()
+		return table.NoteRounded.Message()
 	}
 	return ""
 }
@@ -699,7 +646,7 @@ func textProblemSlow(f int, s string) string {
 		}
 	}
 	if exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
-		return noteRounded.message()
+		return table.NoteRounded.Message()
 	}
 	return ""
 }
@@ -707,7 +654,7 @@ func textProblemSlow(f int, s string) string {
 // mobileProblem accepts digits with an optional leading + (5 to 20 digits).
 func mobileProblem(s string) string {
 	d := strings.TrimPrefix(s, "+")
-	if !allDigits(d) || len(d) < 5 || len(d) > 20 {
+	if !svbatch.AllDigits(d) || len(d) < 5 || len(d) > 20 {
 		return "must be a phone number: 5 to 20 digits, optionally with a leading +"
 	}
 	return ""

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"svbatch"
+	"svbatch/table"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -32,7 +33,7 @@ func textProblemRef(f int, s string) string {
 		}
 	}
 	if exactField(f) && f != fChangeValue && svbatch.LooksScientific(s) {
-		return noteRounded.message()
+		return table.NoteRounded.Message()
 	}
 	return ""
 }

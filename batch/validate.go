@@ -26,7 +26,7 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 && r.ErrorsTotal == 0 }
 
 // Validate reads the whole file and reports every problem, sorted by row and column, including
 // duplicates across the file (both rows named). A header that cannot be used gives a Report with
-// the header problems (and no rows); an unreadable file is an error (*FileError).
+// the header problems (and no rows); an unreadable file is an error (*table.FileError).
 func Validate(path string, opt Options) (*Report, error) {
 	return validateFile(path, opt, true)
 }

@@ -196,38 +196,3 @@ func BenchmarkReconcile1M(b *testing.B) {
 		runtime.KeepAlive(r)
 	}
 }
-
-// BenchmarkReconcileWorkbook1M adds writing the workbook (a ~990,000-row Matched sheet) to the join.
-func BenchmarkReconcileWorkbook1M(b *testing.B) {
-	n := 1_000_000
-	if testing.Short() {
-		n = 100_000
-	}
-	dir := b.TempDir()
-	expPath, resPath := genBench(b, dir, n)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		runtime.GC()
-		stop := peakHeap()
-		t0 := time.Now()
-		rs, _ := OpenResults(resPath)
-		es, _ := OpenExpected(expPath, FileOptions{})
-		r, err := Reconcile(es, rs, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		rs.Close()
-		es.Close()
-		join := time.Since(t0)
-		if err := r.WriteWorkbook(filepath.Join(dir, "rec.xlsx"), WorkbookInfo{AsOf: time.Unix(0, 0)}); err != nil {
-			b.Fatal(err)
-		}
-		all := time.Since(t0)
-		peak := stop()
-		st, _ := os.Stat(filepath.Join(dir, "rec.xlsx"))
-		b.ReportMetric(join.Seconds(), "join-s")
-		b.ReportMetric(all.Seconds(), "total-s")
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-		b.ReportMetric(float64(st.Size())/(1<<20), "xlsx-MiB")
-	}
-}

@@ -2,14 +2,12 @@ package reconcile
 
 import (
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"regexp"
@@ -17,13 +15,12 @@ import (
 	"strconv"
 	"strings"
 	"svbatch"
-
-	"svbatch/batch"
+	"svbatch/table"
 )
 
 // FileOptions say how to read a user-prepared file (the expected ledger, expected balances): the
 // same readers and encodings as `svbatch validate`.
-type FileOptions = batch.TableOptions
+type FileOptions = table.Options
 
 // Table is an open input: a Source that must be closed.
 type Table interface {
@@ -33,7 +30,7 @@ type Table interface {
 
 // OpenExpected opens an expected ledger (CSV in any supported encoding, or a sheet of an XLSX).
 func OpenExpected(path string, opt FileOptions) (Table, error) {
-	t, err := batch.OpenTable(path, opt)
+	t, err := table.Open(path, opt)
 	if err != nil {
 		return nil, fmt.Errorf("expected ledger: %w", err)
 	}
@@ -73,13 +70,13 @@ func ResultsSheets(names []string) []string {
 // Results sheets are read one after the other as one table (each must have the same header).
 func OpenResults(path string) (Table, error) {
 	if !isZip(path) {
-		t, err := batch.OpenTable(path, batch.TableOptions{})
+		t, err := table.Open(path, table.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("results: %w", err)
 		}
 		return t, nil
 	}
-	names, err := batch.SheetNames(path)
+	names, err := table.SheetNames(path)
 	if err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
@@ -112,12 +109,12 @@ type multiTable struct {
 	path   string
 	sheets []string
 	i      int
-	cur    batch.Table
+	cur    table.Table
 	header []string
 }
 
 func (m *multiTable) open(i int) error {
-	t, err := batch.OpenTable(m.path, batch.TableOptions{Sheet: m.sheets[i]})
+	t, err := table.Open(m.path, table.Options{Sheet: m.sheets[i]})
 	if err != nil {
 		return fmt.Errorf("results sheet %q: %w", m.sheets[i], err)
 	}
@@ -188,38 +185,14 @@ func DisplayURL(u string) string {
 	return p.String()
 }
 
-// maxBalancesBody caps a fetched balances file.
-const maxBalancesBody = 1 << 30
-
-// FetchBalances GETs a balances CSV (UTF-8, optional BOM) from u and returns its balances and the
-// SHA-256 of the body. A non-200 answer is an error naming the status.
-func FetchBalances(ctx context.Context, hc *http.Client, u string) ([]Balance, string, error) {
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", DisplayURL(u), err)
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", DisplayURL(u), redactURLError(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("actual balances %s: HTTP %s", DisplayURL(u), resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBalancesBody+1))
-	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", DisplayURL(u), err)
-	}
-	if len(body) > maxBalancesBody {
-		return nil, "", fmt.Errorf("actual balances %s: more than %d bytes", DisplayURL(u), maxBalancesBody)
-	}
+// ReadBalancesBody reads a balances CSV (UTF-8, optional BOM) held in memory, e.g. fetched from
+// the sandbox's /sandbox/balances.csv: amounts in fen. name is the source as messages show it
+// (DisplayURL for a URL). It returns the balances and the SHA-256 of body.
+func ReadBalancesBody(name string, body []byte) ([]Balance, string, error) {
 	sum := sha256.Sum256(body)
 	src, err := NewCSVSource(bytes.NewReader(body))
 	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", DisplayURL(u), err)
+		return nil, "", fmt.Errorf("actual balances %s: %w", name, err)
 	}
 	bs, err := ReadBalances(src, "actual balances", svbatch.Fen, nil)
 	if err != nil {
@@ -228,18 +201,9 @@ func FetchBalances(ctx context.Context, hc *http.Client, u string) ([]Balance, s
 	return bs, hex.EncodeToString(sum[:]), nil
 }
 
-// redactURLError drops the URL from a *url.Error (it may carry credentials).
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
-}
-
 // ReadBalancesFile reads a balances file (CSV or XLSX) and returns its balances and SHA-256.
 func ReadBalancesFile(path, file string, u svbatch.Unit, hf HeaderFunc, opt FileOptions) ([]Balance, string, error) {
-	t, err := batch.OpenTable(path, opt)
+	t, err := table.Open(path, opt)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: %w", file, err)
 	}

@@ -3,7 +3,7 @@
 // outer_order_id, new_outer_order_id) and puts every row in exactly one category.
 //
 // It is pure functions over rows: the inputs are Sources (a header and rows of text cells, as
-// batch.Table gives them), the output a Report of plain values. Amounts are int64 fen throughout.
+// table.Table gives them), the output a Report of plain values. Amounts are int64 fen throughout.
 //
 // # Categories
 //
@@ -65,7 +65,7 @@ import (
 	"svbatch"
 )
 
-// Source is a table of text cells: batch.Table satisfies it. Next returns io.EOF after the last row;
+// Source is a table of text cells: table.Table satisfies it. Next returns io.EOF after the last row;
 // line is the row number as the user sees it (header = 1).
 type Source interface {
 	Header() []string

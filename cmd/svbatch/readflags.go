@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"svbatch/batch"
+	"svbatch/table"
 )
 
 // readFlags say how to read an input file; validate and run share them, so a file that validates
@@ -55,7 +56,7 @@ func (r *readFlags) options() (batch.Options, error) {
 		return batch.Options{}, usageErr("--encoding %q: want auto, utf-8, gbk or gb18030", r.encoding)
 	}
 	return batch.Options{
-		TableOptions: batch.TableOptions{Sheet: r.sheet, Encoding: r.encoding, Delimiter: d},
-		MappingFile:  r.mapping, AmountUnit: unit, IDNamespace: r.idNamespace,
+		Table:       table.Options{Sheet: r.sheet, Encoding: r.encoding, Delimiter: d},
+		MappingFile: r.mapping, AmountUnit: unit, IDNamespace: r.idNamespace,
 	}, nil
 }

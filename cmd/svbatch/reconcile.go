@@ -172,7 +172,7 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		name := filepath.Base(o.actualBalances)
 		if reconcile.IsURL(o.actualBalances) {
 			hc := &http.Client{Timeout: 2 * time.Minute}
-			act, sum, err = reconcile.FetchBalances(cmd.Context(), hc, o.actualBalances)
+			act, sum, err = fetchBalances(cmd.Context(), hc, o.actualBalances)
 			name = reconcile.DisplayURL(o.actualBalances)
 		} else {
 			act, sum, err = reconcile.ReadBalancesFile(o.actualBalances, "actual balances", svbatch.Fen, header, reconcile.FileOptions{})
@@ -185,11 +185,11 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 			return usageErr("cannot reconcile: %v", err)
 		}
 	}
-	info := reconcile.WorkbookInfo{
+	info := reports.ReconciliationInfo{
 		AsOf: asOf, Inputs: inputs, SheetRowLimit: o.sheetRows,
 		Params: [][2]string{{"amount unit of the expected ledger", unit.String()}},
 	}
-	if err := rep.WriteWorkbook(out, info); err != nil {
+	if err := reports.WriteReconciliationReport(out, rep, info); err != nil {
 		return withCode(exitFailed, err)
 	}
 	if o.json {

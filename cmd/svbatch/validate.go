@@ -13,6 +13,7 @@ import (
 
 	"svbatch/batch"
 	"svbatch/reports"
+	"svbatch/table"
 )
 
 // validateOptions are the flags of svbatch validate.
@@ -147,7 +148,7 @@ func plural(n int, s string) string {
 
 // writeErrorsWorkbook streams the input again into the errors workbook.
 func writeErrorsWorkbook(out, path string, opt batch.Options, rep *batch.Report) error {
-	t, err := batch.OpenTable(path, opt.TableOptions)
+	t, err := table.Open(path, opt.Table)
 	if err != nil {
 		return err
 	}

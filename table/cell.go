@@ -1,37 +1,38 @@
-package batch
+package table
 
 import (
 	"strconv"
 	"strings"
+	"svbatch"
 	"time"
 )
 
-// cellNote is what an XLSX cell tells beyond its text: the validator turns a note into a problem
+// Note is what an XLSX cell tells beyond its text: the validator turns a note into a problem
 // when the cell is in a column that must hold an exact id or amount.
-type cellNote uint8
+type Note uint8
 
 const (
-	noteNone       cellNote = iota
-	noteDate                // a date/time cell (date number format or t="d")
-	noteRounded             // a number with more than 15 significant digits: Excel has lost digits
-	noteScientific          // a number shown in scientific notation (its number format)
-	noteNoCache             // a formula without a cached value
-	noteError               // an Excel error value (#N/A, #REF!, …)
-	noteBadNumber           // a numeric cell whose stored value is not a number
+	NoteNone       Note = iota
+	NoteDate            // a date/time cell (date number format or t="d")
+	NoteRounded         // a number with more than 15 significant digits: Excel has lost digits
+	NoteScientific      // a number shown in scientific notation (its number format)
+	NoteNoCache         // a formula without a cached value
+	NoteError           // an Excel error value (#N/A, #REF!, …)
+	NoteBadNumber       // a numeric cell whose stored value is not a number
 )
 
 // message returns the problem text for a note in a column that needs exact text.
-func (n cellNote) message() string {
+func (n Note) Message() string {
 	switch n {
-	case noteDate:
+	case NoteDate:
 		return "is a date cell; ids and amounts must be plain numbers or text — format the column as Text in the source and export again"
-	case noteRounded, noteScientific:
+	case NoteRounded, NoteScientific:
 		return "Excel has rounded this number; format the column as Text in the source and export again"
-	case noteNoCache:
+	case NoteNoCache:
 		return "is a formula without a saved value; open and save the workbook in Excel or LibreOffice, or paste the values"
-	case noteError:
+	case NoteError:
 		return "holds an Excel error value; fix the formula or type the value"
-	case noteBadNumber:
+	case NoteBadNumber:
 		return "is a numeric cell whose value is not a number"
 	}
 	return ""
@@ -73,7 +74,7 @@ func parseDecimal(s string) (d decimal, ok bool) {
 	if intPart == "" && frac == "" {
 		return d, false
 	}
-	if !allDigits(intPart) || !allDigits(frac) {
+	if !svbatch.AllDigits(intPart) || !svbatch.AllDigits(frac) {
 		return d, false
 	}
 	e := 0
@@ -86,7 +87,7 @@ func parseDecimal(s string) (d decimal, ok bool) {
 			sign = -1
 			expPart = expPart[1:]
 		}
-		if expPart == "" || len(expPart) > 4 || !allDigits(expPart) {
+		if expPart == "" || len(expPart) > 4 || !svbatch.AllDigits(expPart) {
 			return d, false
 		}
 		n, _ := strconv.Atoi(expPart)
@@ -104,15 +105,6 @@ func parseDecimal(s string) (d decimal, ok bool) {
 	d.digits = digits
 	d.exp = len(intPart) - lead + e
 	return d, true
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // round returns d rounded half-up to n significant digits.
@@ -198,19 +190,19 @@ func (d decimal) scientific() string {
 // Excel's 15 are binary artefacts when they are in the fraction and are rounded away; when the
 // integer part itself has more than 15 digits, Excel has already lost digits (1234567890123456789
 // is stored as 1234567890123460000): the note says so and the text is what Excel shows.
-func numberText(v string) (string, cellNote) {
+func numberText(v string) (string, Note) {
 	d, ok := parseDecimal(v)
 	if !ok {
-		return strings.TrimSpace(v), noteBadNumber
+		return strings.TrimSpace(v), NoteBadNumber
 	}
 	if d.exp > maxExcelDigits {
 		// An integer part of more than 15 digits: Excel keeps 15, the rest are already zeros.
-		return d.round(maxExcelDigits).scientific(), noteRounded
+		return d.round(maxExcelDigits).scientific(), NoteRounded
 	}
 	if len(d.digits) <= maxExcelDigits {
-		return d.plain(), noteNone
+		return d.plain(), NoteNone
 	}
-	return d.round(maxExcelDigits).plain(), noteNone
+	return d.round(maxExcelDigits).plain(), NoteNone
 }
 
 // styleKind is what a cell's number format means for reading it.
@@ -225,33 +217,33 @@ const (
 // xlsxCellText converts one XLSX cell to text. typ is the cell's t attribute, v its stored value
 // (for t="s" already the shared string), hasFormula whether it has an <f>, hasValue whether it had
 // a <v> (or inline string). It is a pure function so that it can be fuzzed.
-func xlsxCellText(typ, v string, style styleKind, hasFormula, hasValue bool, date1904 bool) (string, cellNote) {
+func xlsxCellText(typ, v string, style styleKind, hasFormula, hasValue bool, date1904 bool) (string, Note) {
 	if hasFormula && !hasValue {
-		return "", noteNoCache
+		return "", NoteNoCache
 	}
 	switch typ {
 	case "s", "str", "inlineStr":
-		return v, noteNone
+		return v, NoteNone
 	case "b":
 		if strings.TrimSpace(v) == "1" {
-			return "TRUE", noteNone
+			return "TRUE", NoteNone
 		}
-		return "FALSE", noteNone
+		return "FALSE", NoteNone
 	case "e":
-		return v, noteError
+		return v, NoteError
 	case "d":
-		return v, noteDate
+		return v, NoteDate
 	}
 	if !hasValue || strings.TrimSpace(v) == "" {
-		return "", noteNone
+		return "", NoteNone
 	}
 	switch style {
 	case styleDate:
-		return serialDate(v, date1904), noteDate
+		return serialDate(v, date1904), NoteDate
 	case styleScientific:
 		text, note := numberText(v)
-		if note == noteNone {
-			note = noteScientific
+		if note == NoteNone {
+			note = NoteScientific
 		}
 		return text, note
 	}

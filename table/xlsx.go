@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"archive/zip"
@@ -26,7 +26,7 @@ type xlsxTable struct {
 	date1904 bool
 	header   []string
 	width    int
-	lastNote []cellNote
+	lastNote []Note
 	done     bool
 	buf      []byte
 	rowNum   int // the last row number read
@@ -229,7 +229,7 @@ func pickSheet(sheets []sheetInfo, want string) (sheetInfo, error) {
 	return sheetInfo{}, fmt.Errorf("no sheet %q: the workbook has %s (give a name or a number from 1 to %d)", want, strings.Join(names, ", "), len(sheets))
 }
 
-func openXLSX(p string, opt TableOptions) (_ Table, err error) {
+func openXLSX(p string, opt Options) (_ Table, err error) {
 	zr, wb, err := openWorkbook(p)
 	if err != nil {
 		return nil, err
@@ -441,7 +441,7 @@ func (t *xlsxTable) Header() []string { return t.header }
 
 func (t *xlsxTable) Encoding() string { return EncXLSX }
 
-func (t *xlsxTable) notes() []cellNote { return t.lastNote }
+func (t *xlsxTable) Notes() []Note { return t.lastNote }
 
 func (t *xlsxTable) Close() error {
 	var err error
@@ -478,7 +478,7 @@ func colIndex(ref string) int {
 }
 
 // Next returns the next row that has a non-blank cell. Cells are as Excel shows them with the
-// General format; notes() tells which cells were dates, rounded numbers, formulas without a value.
+// General format; Notes() tells which cells were dates, rounded numbers, formulas without a value.
 func (t *xlsxTable) Next() (int, []string, error) {
 	for !t.done {
 		line, cells, notes, err := t.readRow()
@@ -488,7 +488,7 @@ func (t *xlsxTable) Next() (int, []string, error) {
 		if cells == nil && t.done {
 			break
 		}
-		if emptyRow(cells) {
+		if EmptyRow(cells) {
 			// A blank row may still carry a note (a formula without a cached value): keep it.
 			if notes == nil {
 				continue
@@ -512,7 +512,7 @@ type cellState struct {
 var errSheetCorrupt = errors.New("malformed sheet XML")
 
 // readRow parses one <row> element. At the end of the sheet it sets t.done and returns nil cells.
-func (t *xlsxTable) readRow() (line int, cells []string, notes []cellNote, err error) {
+func (t *xlsxTable) readRow() (line int, cells []string, notes []Note, err error) {
 	var (
 		inRow, inCell, inV, inIS, inT bool
 		rph                           int
@@ -599,19 +599,19 @@ func (t *xlsxTable) readRow() (line int, cells []string, notes []cellNote, err e
 				inCell = false
 				lastCol = c.col
 				text, note := t.cellText(&c)
-				if text == "" && note == noteNone {
+				if text == "" && note == NoteNone {
 					continue
 				}
 				for len(cells) <= c.col {
 					cells = append(cells, "")
 				}
 				cells[c.col] = text
-				if note != noteNone {
+				if note != NoteNone {
 					if notes == nil {
-						notes = make([]cellNote, 0, c.col+1)
+						notes = make([]Note, 0, c.col+1)
 					}
 					for len(notes) <= c.col {
-						notes = append(notes, noteNone)
+						notes = append(notes, NoteNone)
 					}
 					notes[c.col] = note
 				}
@@ -633,7 +633,7 @@ func (t *xlsxTable) readRow() (line int, cells []string, notes []cellNote, err e
 }
 
 // cellText converts the parsed cell to text and a note.
-func (t *xlsxTable) cellText(c *cellState) (string, cellNote) {
+func (t *xlsxTable) cellText(c *cellState) (string, Note) {
 	v := string(t.buf)
 	style := styleGeneral
 	if c.style >= 0 && c.style < len(t.styles) {
@@ -642,7 +642,7 @@ func (t *xlsxTable) cellText(c *cellState) (string, cellNote) {
 	if c.typ == "s" && c.hasValue {
 		i, err := strconv.Atoi(strings.TrimSpace(v))
 		if err != nil || i < 0 || i >= len(t.sst) {
-			return "", noteBadNumber
+			return "", NoteBadNumber
 		}
 		v = t.sst[i]
 	}

@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"bufio"
@@ -27,8 +27,8 @@ const (
 )
 
 // csvTable is a Table over a CSV file, decoded to UTF-8 as it streams. After the header, a
-// goroutine parses ahead in small batches, so that parsing and the caller's validation use two
-// cores; at most csvAhead batches wait, so memory stays bounded.
+// goroutine parses ahead in small batches (Ahead), so that parsing and the caller's validation use
+// two cores; at most csvAhead batches wait, so memory stays bounded.
 type csvTable struct {
 	f        io.Closer
 	r        *csv.Reader
@@ -37,31 +37,27 @@ type csvTable struct {
 	row      int // the Excel row number of the last record read
 	nextPhys int // the physical line after the last record read
 
-	batches chan csvBatch
-	free    chan csvBatch // batches Next is done with, for parseAhead to refill
-	done    chan struct{}
-	stopped chan struct{}
-	cur     csvBatch
-	pos     int
-	closed  bool
+	ahead  *Ahead[csvRecord]
+	cur    []csvRecord
+	pos    int
+	closed bool
 
 	size      int64 // the file's size, 0 if unknown
 	lineBytes int   // average bytes a line in the sniffed prefix
 }
 
-// rowHint estimates the number of rows from the file size and the prefix's average line length.
-func (t *csvTable) rowHint() int {
+// csvRecord is one non-empty record and its row number.
+type csvRecord struct {
+	line  int
+	cells []string
+}
+
+// RowHint estimates the number of rows from the file size and the prefix's average line length.
+func (t *csvTable) RowHint() int {
 	if t.size <= 0 || t.lineBytes <= 0 {
 		return 0
 	}
 	return int(t.size / int64(t.lineBytes))
-}
-
-// csvBatch is a run of parsed non-empty records; err ends the stream (io.EOF at the end).
-type csvBatch struct {
-	lines []int
-	recs  [][]string
-	err   error
 }
 
 const (
@@ -84,14 +80,14 @@ func normEncoding(s string) (string, error) {
 	return "", fmt.Errorf("unknown encoding %q: want auto, utf-8, gbk or gb18030", s)
 }
 
-func openCSV(path string, opt TableOptions) (Table, error) {
+func openCSV(path string, opt Options) (Table, error) {
 	want, err := normEncoding(opt.Encoding)
 	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
+		return nil, fileErr(path, err, "cannot open: %v", UnwrapPathErr(err))
 	}
 	t, err := newCSVTable(path, f, want, opt.Delimiter)
 	if err != nil {
@@ -101,6 +97,18 @@ func openCSV(path string, opt TableOptions) (Table, error) {
 		t.(*csvTable).size = st.Size()
 	}
 	return t, nil
+}
+
+// NewCSV reads CSV text from f as Open reads a CSV file (Options.Encoding and Delimiter apply):
+// a CSV source for any reader. name is the file as messages name it; f is closed by Close, or on
+// error.
+func NewCSV(name string, f io.ReadCloser, opt Options) (Table, error) {
+	want, err := normEncoding(opt.Encoding)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return newCSVTable(name, f, want, opt.Delimiter)
 }
 
 // newCSVTable reads CSV text from f (closed by Close, or on error): encoding want ("" = detect),
@@ -167,50 +175,16 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 			return nil, fileErr(path, err, "%v", err)
 		}
 		_ = line
-		if !emptyRow(cells) {
+		if !EmptyRow(cells) {
 			t.header = cleanHeader(cells)
 			break
 		}
 	}
-	t.batches = make(chan csvBatch, csvAhead)
-	t.free = make(chan csvBatch, csvAhead+2)
-	t.done = make(chan struct{})
-	t.stopped = make(chan struct{})
-	go t.parseAhead()
+	t.ahead = NewAhead(csvBatchRows, csvAhead, func() (csvRecord, bool, error) {
+		line, cells, err := t.read()
+		return csvRecord{line, cells}, err == nil && EmptyRow(cells), err
+	})
 	return t, nil
-}
-
-// parseAhead reads the records after the header into batches until the end, an error, or Close.
-func (t *csvTable) parseAhead() {
-	defer close(t.stopped)
-	for {
-		var b csvBatch
-		select {
-		case b = <-t.free:
-		default:
-			b = csvBatch{lines: make([]int, 0, csvBatchRows), recs: make([][]string, 0, csvBatchRows)}
-		}
-		for len(b.recs) < csvBatchRows {
-			line, cells, err := t.read()
-			if err != nil {
-				b.err = err
-				break
-			}
-			if emptyRow(cells) {
-				continue
-			}
-			b.lines = append(b.lines, line)
-			b.recs = append(b.recs, cells)
-		}
-		select {
-		case t.batches <- b:
-		case <-t.done:
-			return
-		}
-		if b.err != nil {
-			return
-		}
-	}
 }
 
 // detectEncoding picks UTF-8 when the prefix is valid UTF-8, else GBK or GB18030 when it decodes
@@ -300,24 +274,19 @@ func (t *csvTable) read() (int, []string, error) {
 func (t *csvTable) Header() []string { return t.header }
 
 func (t *csvTable) Next() (int, []string, error) {
-	for t.pos >= len(t.cur.recs) {
-		if t.cur.err != nil || t.closed {
-			if t.cur.err == nil {
-				return 0, nil, io.EOF
-			}
-			return 0, nil, t.cur.err
+	for t.pos >= len(t.cur) {
+		if t.closed {
+			return 0, nil, io.EOF
 		}
-		if t.cur.recs != nil {
-			select {
-			case t.free <- csvBatch{lines: t.cur.lines[:0], recs: t.cur.recs[:0]}:
-			default:
-			}
+		var err error
+		if t.cur, err = t.ahead.Batch(); err != nil {
+			return 0, nil, err
 		}
-		t.cur, t.pos = <-t.batches, 0
+		t.pos = 0
 	}
-	i := t.pos
+	r := t.cur[t.pos]
 	t.pos++
-	return t.cur.lines[i], t.cur.recs[i], nil
+	return r.line, r.cells, nil
 }
 
 func (t *csvTable) Encoding() string { return t.enc }
@@ -328,9 +297,8 @@ func (t *csvTable) Close() error {
 		return nil
 	}
 	t.closed = true
-	if t.done != nil {
-		close(t.done)
-		<-t.stopped
+	if t.ahead != nil {
+		t.ahead.Stop()
 	}
 	return t.f.Close()
 }

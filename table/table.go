@@ -1,7 +1,8 @@
-// Package batch reads operations in: CSV and XLSX files streamed row by row, header mapping,
-// validation of every cell, the request_id of every row and its account key.
-// It knows nothing of HTTP: the dispatcher sends through a Sender.
-package batch
+// Package table reads a CSV or XLSX file as rows of text cells, as a person sees them in Excel:
+// it sniffs the kind of file, detects encodings and delimiters, streams the sheet XML with its own
+// reader (exact numbers, number formats, dates, formulas) and says what a cell shows beyond its
+// text (a Note). It knows nothing of operations: batch and reconcile read their files through it.
+package table
 
 import (
 	"bytes"
@@ -14,8 +15,8 @@ import (
 	"unicode/utf8"
 )
 
-// TableOptions selects how a file is read.
-type TableOptions struct {
+// Options selects how a file is read.
+type Options struct {
 	Sheet     string // XLSX: sheet name or 1-based index; "" = first visible sheet
 	Encoding  string // CSV: "auto" (or "") | "utf-8" | "gbk" | "gb18030"
 	Delimiter rune   // CSV: 0 = auto-detect among ',' ';' '\t'
@@ -30,10 +31,18 @@ type Table interface {
 	Close() error
 }
 
-// noteTable is implemented by tables that know more about a cell than its text (XLSX):
-// notes returns the notes of the row last returned by Next, indexed by column (nil: none).
-type noteTable interface {
-	notes() []cellNote
+// Noted is implemented by tables that know more about a cell than its text (XLSX):
+// Notes returns the notes of the row last returned by Next, indexed by column (nil: none).
+type Noted interface {
+	Notes() []Note
+}
+
+// RowHint estimates how many rows t has (0 if unknown), for sizing tables before reading.
+func RowHint(t Table) int {
+	if h, ok := t.(interface{ RowHint() int }); ok {
+		return h.RowHint()
+	}
+	return 0
 }
 
 // FileError is an input file that cannot be read at all: not CSV or XLSX, encrypted, corrupt,
@@ -67,12 +76,12 @@ var (
 func sniff(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fileErr(path, err, "cannot open: %v", unwrapPathErr(err))
+		return "", fileErr(path, err, "cannot open: %v", UnwrapPathErr(err))
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", fileErr(path, err, "cannot read: %v", unwrapPathErr(err))
+		return "", fileErr(path, err, "cannot read: %v", UnwrapPathErr(err))
 	}
 	if st.IsDir() {
 		return "", fileErr(path, nil, "is a directory, not a CSV or XLSX file")
@@ -119,7 +128,9 @@ func looksBinary(head []byte) bool {
 	return ctl*20 > len(head)
 }
 
-func unwrapPathErr(err error) error {
+// UnwrapPathErr is the reason of an *os.PathError without the operation and path (messages name
+// the file themselves), or err.
+func UnwrapPathErr(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
@@ -127,9 +138,9 @@ func unwrapPathErr(err error) error {
 	return err
 }
 
-// OpenTable opens a CSV or XLSX file as a Table. The kind is chosen from the content (a zip is
+// Open opens a CSV or XLSX file as a Table. The kind is chosen from the content (a zip is
 // XLSX, text is CSV), and an unreadable file is a *FileError with one clear line.
-func OpenTable(path string, opt TableOptions) (Table, error) {
+func Open(path string, opt Options) (Table, error) {
 	kind, err := sniff(path)
 	if err != nil {
 		return nil, err
@@ -152,8 +163,8 @@ func cleanHeader(h []string) []string {
 	return out
 }
 
-// emptyRow reports whether every cell is blank.
-func emptyRow(cells []string) bool {
+// EmptyRow reports whether every cell is blank.
+func EmptyRow(cells []string) bool {
 	for _, c := range cells {
 		if strings.TrimSpace(c) != "" {
 			return false
