@@ -107,23 +107,24 @@ func (g *Gate) Close(d time.Duration) {
 	}
 }
 
-// Wait blocks while the gate is closed, or until ctx ends.
-func (g *Gate) Wait(ctx context.Context) error {
+// Wait blocks while the gate is closed, or until ctx ends. paused says whether it waited: a caller
+// that took a rate-limiter token before a ban began takes a fresh one after it.
+func (g *Gate) Wait(ctx context.Context) (paused bool, err error) {
 	for {
 		g.mu.Lock()
 		d := g.until.Sub(g.clock())
 		g.mu.Unlock()
 		if d <= 0 {
-			return ctx.Err()
+			return paused, ctx.Err()
 		}
-		var err error
+		paused = true
 		if g.sleep != nil {
 			err = g.sleep(ctx, d)
 		} else {
 			err = SleepContext(ctx, d)
 		}
 		if err != nil {
-			return err
+			return paused, err
 		}
 	}
 }
@@ -191,7 +192,7 @@ func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Resp
 	var banned time.Duration // this request's own flow-control waits
 	for {
 		if r.Gate != nil {
-			if err := r.Gate.Wait(ctx); err != nil {
+			if _, err := r.Gate.Wait(ctx); err != nil {
 				out.Stop = err
 				return settle()
 			}

@@ -22,6 +22,7 @@ import (
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
+	"svbatch/dispatch"
 	"svbatch/journal"
 	"svbatch/reconcile"
 	"svbatch/reports"
@@ -82,7 +83,7 @@ run the same command again to resume.`,
 	f.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
 	f.IntVar(&o.maxAttempts, "max-attempts", client.DefaultMaxAttempts, "sends of one row before giving up on transient errors (it is then unknown)")
 	f.DurationVar(&o.maxBanWait, "max-ban-wait", client.DefaultMaxBanWait, "longest flow-control ban to wait out; longer stops the run (resumable)")
-	f.StringVar(&o.onFailure, "on-failure", batch.OnFailureSkipAccount, "after a row fails: skip-account (skip that account's later rows) or continue")
+	f.StringVar(&o.onFailure, "on-failure", dispatch.OnFailureSkipAccount, "after a row fails: skip-account (skip that account's later rows) or continue")
 	f.StringVar(&o.journalPath, "journal", "", "journal file (default <input>.svbatch.db beside the output)")
 	f.StringVar(&o.out, "out", "", "results file: .xlsx, or .csv for the Results sheet only (default <input>.results.xlsx)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "send nothing: write the results with status planned and each row's request_id")
@@ -119,7 +120,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--concurrency must be at least 1")
 	case o.maxAttempts < 1:
 		return usageErr("--max-attempts must be at least 1")
-	case o.onFailure != batch.OnFailureSkipAccount && o.onFailure != batch.OnFailureContinue:
+	case o.onFailure != dispatch.OnFailureSkipAccount && o.onFailure != dispatch.OnFailureContinue:
 		return usageErr("--on-failure %q: want skip-account or continue", o.onFailure)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usageErr("--log-format %q: want text or json", o.logFormat)
@@ -211,7 +212,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	prog := newProgress(cio.stderr, plan.rows, o.noProgress, log)
 	policy := client.DefaultRetryPolicy()
 	policy.MaxAttempts, policy.MaxBanWait = o.maxAttempts, o.maxBanWait
-	d := batch.NewDispatcher(batch.DispatchConfig{
+	d := dispatch.New(dispatch.Config{
 		QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy, OnFailure: o.onFailure,
 		RetryFailed: o.retryFailed, IDNamespace: o.read.idNamespace, OnRow: prog.row,
 	}, cl, j)
@@ -233,7 +234,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		fmt.Fprintf(cio.stderr, "Warning: %s changed during the run; the results show the file as it is now, and rows whose values differ from what was sent are reported as conflict.\n", input)
 	}
 	outcome := "complete"
-	var stop *batch.StopError
+	var stop *dispatch.StopError
 	if runErr != nil {
 		if !errors.As(runErr, &stop) {
 			outcome = "stopped: " + runErr.Error()
@@ -249,7 +250,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	info := runInfo(plan, o, started, outcome)
 	counts, err := writeResults(plan, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
 		e, ok, err := j.Get(row.Req.RequestID)
-		return batch.ResultOf(row, e, ok, runID), err
+		return dispatch.ResultOf(row, e, ok, runID), err
 	})
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", outPath, err)
@@ -415,7 +416,7 @@ func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.Run
 func writeDryRun(p *runPlan, opt batch.Options, o *runOptions, cio *cmdIO) error {
 	info := runInfo(p, o, time.Now(), "dry run: nothing sent")
 	counts, err := writeResults(p, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
-		r := batch.ResultOf(row, journal.Entry{}, false, 0)
+		r := dispatch.ResultOf(row, journal.Entry{}, false, 0)
 		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
 		return r, nil
 	})

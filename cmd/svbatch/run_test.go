@@ -18,8 +18,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"svbatch/batch"
 	"svbatch/client"
+	"svbatch/dispatch"
 	"svbatch/reports"
 	"svbatch/sandbox"
 )
@@ -442,7 +442,7 @@ func TestRunRetryFailed(t *testing.T) {
 		t.Fatalf("--retry-failed: exit %d; want 0\n%s", code, stderr)
 	}
 	req := client.RechargeRequest{BrandID: "1332", OperateType: svbatch.Verify, OuterOrderID: "V-1"}
-	want := batch.GenerationID("", req, gen0, 1)
+	want := dispatch.GenerationID("", req, gen0, 1)
 	if r := res["V-1"]; r["status"] != "succeeded" || r["request_id"] != want || want == gen0 {
 		t.Errorf("--retry-failed: V-1 %s as %s; want succeeded as the new generation %s (not %s)", r["status"], r["request_id"], want, gen0)
 	}

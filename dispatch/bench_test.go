@@ -1,4 +1,4 @@
-package batch_test
+package dispatch_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
+	"svbatch/dispatch"
 	"svbatch/sandbox"
 )
 
@@ -44,7 +45,7 @@ func dbRows(n, accounts int, prefix string) []batch.Row {
 
 // flowCounter counts flow-control answers (code 7 …) seen by the dispatcher.
 type flowCounter struct {
-	batch.Sender
+	dispatch.Sender
 	n atomic.Int64
 }
 
@@ -64,7 +65,7 @@ func BenchmarkDispatchPacing(b *testing.B) {
 		_, cl := dbSandboxClient(b, sandbox.Config{QPSLimit: 210})
 		fc := &flowCounter{Sender: cl}
 		var succeeded atomic.Int64
-		d := batch.NewDispatcher(batch.DispatchConfig{QPS: qps, Concurrency: 8, OnRow: func(_ int, st svbatch.Status, _ int64) {
+		d := dispatch.New(dispatch.Config{QPS: qps, Concurrency: 8, OnRow: func(_ int, st svbatch.Status, _ int64) {
 			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}
@@ -121,7 +122,7 @@ func BenchmarkDispatchOverhead(b *testing.B) {
 		// The dispatcher, journal on disk, against a fresh sandbox.
 		_, cl2 := dbSandboxClient(b, sandbox.Config{})
 		var succeeded atomic.Int64
-		d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: conc, OnRow: func(_ int, st svbatch.Status, _ int64) {
+		d := dispatch.New(dispatch.Config{Concurrency: conc, OnRow: func(_ int, st svbatch.Status, _ int64) {
 			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}

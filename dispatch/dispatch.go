@@ -1,4 +1,4 @@
-package batch
+package dispatch
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"svbatch"
+	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/journal"
 )
@@ -38,7 +39,7 @@ var _ Journal = (*journal.Journal)(nil)
 
 // RowSource yields rows in file order (a *Reader); io.EOF at the end.
 type RowSource interface {
-	Next() (Row, []Problem, error)
+	Next() (batch.Row, []batch.Problem, error)
 }
 
 // On-failure policies (DESIGN.md §4).
@@ -47,8 +48,8 @@ const (
 	OnFailureContinue    = "continue"     // later rows are sent anyway
 )
 
-// DispatchConfig says how to send.
-type DispatchConfig struct {
+// Config says how to send.
+type Config struct {
 	QPS         float64 // sends per second, retries included; 0 = unlimited
 	Burst       int     // limiter burst; 0 = 1
 	Concurrency int     // requests in flight at most
@@ -92,7 +93,7 @@ func (e *StopError) RunStopping() bool { return client.Classify(e.Err) == client
 // Dispatcher sends rows: paced by a rate limiter, bounded in concurrency, strictly in file order per
 // account, journaling each row durably before and after its send.
 type Dispatcher struct {
-	cfg     DispatchConfig
+	cfg     Config
 	sender  Sender
 	journal Journal
 	limiter *rate.Limiter
@@ -100,8 +101,8 @@ type Dispatcher struct {
 	slots   chan struct{} // one per request in flight (Concurrency)
 }
 
-// NewDispatcher returns a Dispatcher; cfg's zero values get defaults.
-func NewDispatcher(cfg DispatchConfig, s Sender, j Journal) *Dispatcher {
+// New returns a Dispatcher; cfg's zero values get defaults.
+func New(cfg Config, s Sender, j Journal) *Dispatcher {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = 8
 	}
@@ -121,22 +122,9 @@ func NewDispatcher(cfg DispatchConfig, s Sender, j Journal) *Dispatcher {
 	if cfg.QPS > 0 {
 		lim = rate.NewLimiter(rate.Limit(cfg.QPS), cfg.Burst)
 	}
-	sleep := cfg.Policy.Sleep
-	if sleep == nil {
-		sleep = client.SleepContext
-	}
-	gateSleep := func(ctx context.Context, d time.Duration) error {
-		if p, ok := ctx.Value(gateWaitedKey{}).(*bool); ok {
-			*p = true
-		}
-		return sleep(ctx, d)
-	}
-	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, gateSleep),
+	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep),
 		slots: make(chan struct{}, cfg.Concurrency)}
 }
-
-// gateWaitedKey marks a context whose Gate.Wait must report (through a *bool) that it paused.
-type gateWaitedKey struct{}
 
 // beforeSend paces a send: a limiter token, then the run-wide gate again. A worker that passed the
 // gate and then waited for its token while another worker's answer closed the gate (a ban) must not
@@ -146,8 +134,8 @@ func (d *Dispatcher) beforeSend(ctx context.Context) error {
 		if err := d.limiter.Wait(ctx); err != nil {
 			return err
 		}
-		paused := false
-		if err := d.gate.Wait(context.WithValue(ctx, gateWaitedKey{}, &paused)); err != nil {
+		paused, err := d.gate.Wait(ctx)
+		if err != nil {
 			return err
 		}
 		if !paused {
@@ -158,7 +146,7 @@ func (d *Dispatcher) beforeSend(ctx context.Context) error {
 
 // account is the in-memory state of an account with rows queued or in flight.
 type account struct {
-	queue []Row
+	queue []batch.Row
 }
 
 // Run sends every row of src and returns when all are handled, or when the run stops (a *StopError).
@@ -191,16 +179,14 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		blocked  = map[string]int{}      // account → the row that failed (skip-account)
 		queued   int
 		stopOnce sync.Once
-		stopErr  error
 	)
 	stop := func(err error) {
-		stopOnce.Do(func() {
-			stopErr = err
-			cancel(err)
-		})
+		stopOnce.Do(func() { cancel(err) })
 	}
-	// worker handles an account's rows in order until its queue is empty.
-	worker := func(key string, a *account) {
+	// worker handles an account's rows in order until its queue is empty. Its error stops the run:
+	// the first one is what Run returns.
+	worker := func(key string, a *account) error {
+		var werr error
 		for {
 			mu.Lock()
 			if len(a.queue) == 0 || gctx.Err() != nil {
@@ -209,7 +195,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 				delete(active, key)
 				cond.Broadcast()
 				mu.Unlock()
-				return
+				return werr
 			}
 			row := a.queue[0]
 			a.queue = a.queue[1:]
@@ -220,7 +206,9 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 
 			status, serr := d.handle(gctx, row, failedAt, isBlocked, fresh, stop)
 			if serr != nil {
-				stop(serr)
+				stop(serr) // cancels gctx: the loop ends with the queue released
+				werr = serr
+				continue
 			}
 			if status != svbatch.Succeeded && status != svbatch.AlreadyDone && status != "" {
 				if d.cfg.OnFailure == OnFailureSkipAccount {
@@ -272,33 +260,24 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			mu.Unlock()
 			continue
 		}
-		a := &account{queue: []Row{row}}
+		a := &account{queue: []batch.Row{row}}
 		active[row.AccountKey] = a
 		queued++
 		mu.Unlock()
 		key := row.AccountKey
-		g.Go(func() error { worker(key, a); return nil })
+		g.Go(func() error { return worker(key, a) })
 	}
-	_ = g.Wait()
+	werr := g.Wait()
 	if readErr != nil {
 		return fmt.Errorf("reading rows: %w", readErr)
 	}
-	if stopErr != nil {
-		return stopErr
+	if werr != nil {
+		return werr
 	}
 	if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
 		return &StopError{Err: err}
 	}
 	return nil
-}
-
-// PayloadHash identifies what a row asks for, request_id excluded: a changed amount, shop or customer
-// changes it; a new request_id generation does not.
-func PayloadHash(req client.RechargeRequest) string {
-	req.RequestID = ""
-	js, _ := req.Encode() // a struct of strings and integers always encodes
-	sum := sha256.Sum256([]byte(js))
-	return hex.EncodeToString(sum[:16])
 }
 
 // GenerationID is the request_id of a row's generation g (g ≥ 1: resent by --retry-failed).
@@ -319,7 +298,7 @@ func GenerationID(namespace string, req client.RechargeRequest, key string, g in
 // handle takes one row to its status in this run. A non-nil error stops the whole run.
 // stop stops the run at once; handle calls it before giving up its send slot, so that no other
 // row is sent after a run-stopping answer.
-func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocked, fresh bool, stop func(error)) (svbatch.Status, error) {
+func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, isBlocked, fresh bool, stop func(error)) (svbatch.Status, error) {
 	key := row.Req.RequestID
 	hash := PayloadHash(row.Req)
 	var prev journal.Entry
@@ -336,6 +315,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 	}
 	e.Line = row.Line
 	sent := seen && prev.PayloadHash != "" // sent (or maybe sent) before, with prev.PayloadHash
+	changed := sent && !SamePayload(prev.PayloadHash, row.Req)
 
 	report := func(st svbatch.Status) (svbatch.Status, error) {
 		if d.cfg.OnRow != nil {
@@ -353,25 +333,14 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 
 	// A conflict is not written to the journal: the journal keeps what the gateway was sent and
 	// its state, so restoring the row in the file resumes it as it was (ResultOf reports the
-	// conflict from the same comparison).
-	if seen {
-		switch prev.State {
-		case svbatch.Succeeded, svbatch.AlreadyDone:
-			if prev.PayloadHash != hash {
-				return report(svbatch.Conflict)
-			}
-			return report(svbatch.AlreadyDone)
-		case svbatch.Failed:
-			if !d.cfg.RetryFailed {
-				return report(svbatch.Failed)
-			}
-			e.Generation = prev.Generation + 1
-			e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)
-			sent = false
-		}
-		if sent && prev.PayloadHash != hash {
-			return report(svbatch.Conflict)
-		}
+	// conflict from the same Decide).
+	v := Decide(Prior{Known: seen, State: prev.State, Sent: sent, Changed: changed, RetryFailed: d.cfg.RetryFailed})
+	if !v.Send {
+		return report(v.Status)
+	}
+	if v.NewGeneration {
+		e.Generation = prev.Generation + 1
+		e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)
 	}
 	if isBlocked {
 		// Not sent now; the journal keeps what it knows of rows sent before: one that may have been
@@ -438,7 +407,7 @@ func (d *Dispatcher) handle(ctx context.Context, row Row, failedAt int, isBlocke
 		return "", unmark()
 	}
 	// A row sent before with this payload and no definitive answer may have been applied.
-	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend, MaybeApplied: sent}
+	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend, MaybeApplied: v.MaybeApplied}
 	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
 	var runStop error
 	if out.Stop != nil {

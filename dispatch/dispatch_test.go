@@ -1,4 +1,4 @@
-package batch_test
+package dispatch_test
 
 import (
 	"context"
@@ -19,6 +19,7 @@ import (
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
+	"svbatch/dispatch"
 	"svbatch/journal"
 	"svbatch/sandbox"
 )
@@ -127,7 +128,7 @@ func TestDispatchKeepsFileOrderPerAccount(t *testing.T) {
 	s := newRecordingSender()
 	j := dtJournal(t)
 	var onRow atomic.Int32
-	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 32, Policy: dtFastPolicy(),
+	d := dispatch.New(dispatch.Config{Concurrency: 32, Policy: dtFastPolicy(),
 		OnRow: func(int, svbatch.Status, int64) { onRow.Add(1) }}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
@@ -179,17 +180,17 @@ func TestDispatchOnFailure(t *testing.T) {
 		sent   []string // account A's sends
 	}{
 		// skip-account: the rows after the failed one are skipped, naming it.
-		{batch.OnFailureSkipAccount, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
+		{dispatch.OnFailureSkipAccount, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
 			5: svbatch.Skipped, 6: svbatch.Succeeded, 7: svbatch.Skipped}, []string{"A-1", "A-2"}},
 		// continue: every row is sent.
-		{batch.OnFailureContinue, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
+		{dispatch.OnFailureContinue, map[int]svbatch.Status{2: svbatch.Succeeded, 3: svbatch.Succeeded, 4: svbatch.Failed,
 			5: svbatch.Succeeded, 6: svbatch.Succeeded, 7: svbatch.Succeeded}, []string{"A-1", "A-2", "A-3", "A-4"}},
 	}
 	for _, c := range cases {
 		t.Run(c.policy, func(t *testing.T) {
 			s := newRecordingSender("A-2")
 			j := dtJournal(t)
-			d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, OnFailure: c.policy, Policy: dtFastPolicy()}, s, j)
+			d := dispatch.New(dispatch.Config{Concurrency: 4, OnFailure: c.policy, Policy: dtFastPolicy()}, s, j)
 			if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -232,7 +233,7 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 		sent := r.Req
 		sent.ChangeValue = 100
 		e := journal.Entry{Key: r.Req.RequestID, RequestID: r.Req.RequestID, Line: r.Line, State: st,
-			PayloadHash: batch.PayloadHash(sent), Attempts: 1}
+			PayloadHash: dispatch.PayloadHash(sent), Attempts: 1}
 		if err := j.Record(e); err != nil {
 			t.Fatal(err)
 		}
@@ -243,7 +244,7 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	s := newRecordingSender()
 	var mu sync.Mutex
 	reported := map[int]svbatch.Status{}
-	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st svbatch.Status, _ int64) {
+	d := dispatch.New(dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st svbatch.Status, _ int64) {
 		mu.Lock()
 		reported[line] = st
 		mu.Unlock()
@@ -284,7 +285,7 @@ func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 	r := dtRow(2, "B1", "A", svbatch.Verify, "V-1", "", 100)
 	j := dtJournal(t)
 	s := newRecordingSender("V-1")
-	if err := batch.NewDispatcher(batch.DispatchConfig{Policy: dtFastPolicy()}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
+	if err := dispatch.New(dispatch.Config{Policy: dtFastPolicy()}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
 		t.Fatal(err)
 	}
 	if e, _, _ := j.Get(r.Req.RequestID); e.State != svbatch.Failed {
@@ -297,13 +298,13 @@ func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 		id    string
 	}{
 		{false, svbatch.Failed, r.Req.RequestID}, // not resent without --retry-failed
-		{true, svbatch.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)},
-		{true, svbatch.Succeeded, batch.GenerationID("", r.Req, r.Req.RequestID, 1)}, // done: not resent again
+		{true, svbatch.Succeeded, dispatch.GenerationID("", r.Req, r.Req.RequestID, 1)},
+		{true, svbatch.Succeeded, dispatch.GenerationID("", r.Req, r.Req.RequestID, 1)}, // done: not resent again
 	} {
 		if _, err := j.BeginRun("test.csv", nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := batch.NewDispatcher(batch.DispatchConfig{Policy: dtFastPolicy(), RetryFailed: c.retry}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
+		if err := dispatch.New(dispatch.Config{Policy: dtFastPolicy(), RetryFailed: c.retry}, s, j).Run(context.Background(), &dtSource{rows: []batch.Row{r}}); err != nil {
 			t.Fatal(err)
 		}
 		e, _, _ := j.Get(r.Req.RequestID)
@@ -311,7 +312,7 @@ func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 			t.Errorf("retry=%v: %s as %s; want %s as %s", c.retry, e.State, e.RequestID, c.state, c.id)
 		}
 	}
-	if id := batch.GenerationID("", r.Req, r.Req.RequestID, 1); id == r.Req.RequestID {
+	if id := dispatch.GenerationID("", r.Req, r.Req.RequestID, 1); id == r.Req.RequestID {
 		t.Errorf("generation 1 has the generation-0 id")
 	}
 	if got := s.byAcct["A"]; len(got) != 2 {
@@ -322,7 +323,7 @@ func TestDispatchRetryFailedUsesNewGeneration(t *testing.T) {
 // timingSender wraps a Sender and records when each send starts and when the first flow-control
 // answer came back (the moment the run learned of the ban).
 type timingSender struct {
-	batch.Sender
+	dispatch.Sender
 	mu      sync.Mutex
 	starts  []time.Time
 	learned time.Time
@@ -368,7 +369,7 @@ func TestDispatchBanPausesWholeRun(t *testing.T) {
 	j := dtJournal(t)
 	s := &timingSender{Sender: cl}
 	// 16 workers at 50/s: when the ban comes, several workers already wait for their next token.
-	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 50, Concurrency: 16, Policy: client.DefaultRetryPolicy()}, s, j)
+	d := dispatch.New(dispatch.Config{QPS: 50, Concurrency: 16, Policy: client.DefaultRetryPolicy()}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -430,9 +431,9 @@ func TestDispatchBanTooLongStops(t *testing.T) {
 	j := dtJournal(t)
 	p := client.DefaultRetryPolicy()
 	p.MaxBanWait = time.Minute
-	d := batch.NewDispatcher(batch.DispatchConfig{QPS: 200, Concurrency: 1, Policy: p}, cl, j)
+	d := dispatch.New(dispatch.Config{QPS: 200, Concurrency: 1, Policy: p}, cl, j)
 	err = d.Run(context.Background(), &dtSource{rows: rows})
-	var stop *batch.StopError
+	var stop *dispatch.StopError
 	var ban *client.BanTooLongError
 	if !errors.As(err, &stop) || !stop.Interrupted() || !errors.As(err, &ban) {
 		t.Fatalf("Run: %v; want an interrupted StopError from a BanTooLongError", err)
@@ -464,13 +465,13 @@ func TestDispatchInterruptIsResumable(t *testing.T) {
 	j := dtJournal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Int32
-	cfg := batch.DispatchConfig{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, svbatch.Status, int64) {
+	cfg := dispatch.Config{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, svbatch.Status, int64) {
 		if done.Add(1) == 50 {
 			cancel()
 		}
 	}}
-	err := batch.NewDispatcher(cfg, s, j).Run(ctx, &dtSource{rows: rows})
-	var stop *batch.StopError
+	err := dispatch.New(cfg, s, j).Run(ctx, &dtSource{rows: rows})
+	var stop *dispatch.StopError
 	if !errors.As(err, &stop) || !stop.Interrupted() {
 		t.Fatalf("Run: %v; want an interrupted StopError", err)
 	}
@@ -482,7 +483,7 @@ func TestDispatchInterruptIsResumable(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.OnRow = nil
-	if err := batch.NewDispatcher(cfg, s, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
+	if err := dispatch.New(cfg, s, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("resumed Run: %v", err)
 	}
 	if len(s.sent) != len(rows) {
@@ -514,7 +515,7 @@ func TestDispatchAgainstSandbox(t *testing.T) {
 	p := client.DefaultRetryPolicy()
 	p.BaseDelay, p.MaxDelay = time.Millisecond, 5*time.Millisecond
 	j := dtJournal(t)
-	if err := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 16, Policy: p}, cl, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
+	if err := dispatch.New(dispatch.Config{Concurrency: 16, Policy: p}, cl, j).Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
@@ -542,17 +543,17 @@ func TestDispatchBlockedAccountKeepsWhatTheJournalKnows(t *testing.T) {
 	failed := dtRow(3, "B1", "C1", svbatch.Verify, "V-1", "", 100)   // failed in an earlier run
 	unknown := dtRow(4, "B1", "C1", svbatch.Charge, "CH-1", "", 100) // unknown after an earlier run
 	fresh := dtRow(5, "B1", "C1", svbatch.Charge, "CH-2", "", 100)   // never sent
-	hash := batch.PayloadHash(failed.Req)
+	hash := dispatch.PayloadHash(failed.Req)
 	for _, e := range []journal.Entry{
 		{Key: failed.Req.RequestID, RequestID: failed.Req.RequestID, Line: 3, State: svbatch.Failed, PayloadHash: hash, Attempts: 1},
-		{Key: unknown.Req.RequestID, RequestID: unknown.Req.RequestID, Line: 4, State: svbatch.Unknown, PayloadHash: batch.PayloadHash(unknown.Req), Attempts: 6},
+		{Key: unknown.Req.RequestID, RequestID: unknown.Req.RequestID, Line: 4, State: svbatch.Unknown, PayloadHash: dispatch.PayloadHash(unknown.Req), Attempts: 6},
 	} {
 		if err := j.Record(e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s := newRecordingSender("V-0")
-	d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 4, Policy: dtFastPolicy(), RetryFailed: true}, s, j)
+	d := dispatch.New(dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), RetryFailed: true}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: []batch.Row{first, failed, unknown, fresh}}); err != nil {
 		t.Fatal(err)
 	}
@@ -589,12 +590,12 @@ func TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed(t *testing.T) {
 	j := dtJournal(t)
 	row := dtRow(2, "B1", "C1", svbatch.Charge, "CH-U", "", 100)
 	if err := j.Record(journal.Entry{Key: row.Req.RequestID, RequestID: row.Req.RequestID, Line: 2, State: svbatch.Unknown,
-		PayloadHash: batch.PayloadHash(row.Req), Attempts: 6}); err != nil {
+		PayloadHash: dispatch.PayloadHash(row.Req), Attempts: 6}); err != nil {
 		t.Fatal(err)
 	}
 	s := &isvSender{sent: map[string]int{}}
 	for run := 0; run < 2; run++ {
-		d := batch.NewDispatcher(batch.DispatchConfig{Concurrency: 1, Policy: dtFastPolicy(), RetryFailed: run == 1}, s, j)
+		d := dispatch.New(dispatch.Config{Concurrency: 1, Policy: dtFastPolicy(), RetryFailed: run == 1}, s, j)
 		if err := d.Run(context.Background(), &dtSource{rows: []batch.Row{row}}); err != nil {
 			t.Fatal(err)
 		}

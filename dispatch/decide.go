@@ -1,0 +1,72 @@
+package dispatch
+
+import (
+	"fmt"
+
+	"svbatch"
+)
+
+// Prior is what the journal knows of a row when a run reaches it: the input of Decide.
+type Prior struct {
+	Known       bool           // the journal has an entry for the row's request_id
+	State       svbatch.Status // the entry's state (Known only)
+	Sent        bool           // the row was sent (or may have been) before: a payload hash is recorded
+	Changed     bool           // the row's payload differs from the one recorded (Sent only)
+	RetryFailed bool           // --retry-failed
+}
+
+// Verdict is what to do with a row, by the resume rules (DESIGN.md §4).
+type Verdict struct {
+	// Send: send the row now. Otherwise Status is what the row is in this run, not resent:
+	// already_done, failed or conflict.
+	Send   bool
+	Status svbatch.Status
+	// NewGeneration: send under the next request_id generation (a failed row, --retry-failed).
+	NewGeneration bool
+	// MaybeApplied: an earlier send of this same payload may have been applied, so no error answer
+	// may make the row failed (client.Retrier.MaybeApplied).
+	MaybeApplied bool
+	Note         string // why, for a person, when not sent
+}
+
+// Decide applies the resume rules to a row the journal may know. It is pure: the send path and the
+// results both call it, so what a run does and what its results say cannot disagree.
+//   - unknown to the journal: send;
+//   - succeeded earlier: already_done, or conflict if the row has changed since (never resent:
+//     the gateway keeps the first);
+//   - failed: stays failed, unless --retry-failed, which sends it under a new generation;
+//   - sent before with other values (unknown, in flight at a crash): conflict, never resent;
+//   - otherwise (pending, unknown, sending with the same values): send, with the same request_id.
+func Decide(p Prior) Verdict {
+	if !p.Known {
+		return Verdict{Send: true}
+	}
+	changed := p.Sent && p.Changed
+	switch p.State {
+	case svbatch.Succeeded, svbatch.AlreadyDone:
+		if changed {
+			return Verdict{Status: svbatch.Conflict, Note: conflictNote("succeeded")}
+		}
+		return Verdict{Status: svbatch.AlreadyDone, Note: "succeeded in an earlier run; not resent"}
+	case svbatch.Failed:
+		if p.RetryFailed {
+			return Verdict{Send: true, NewGeneration: true}
+		}
+		if changed {
+			return Verdict{Status: svbatch.Failed, Note: "failed earlier; the row has changed since: rerun with --retry-failed to send the corrected row"}
+		}
+		return Verdict{Status: svbatch.Failed, Note: "failed in an earlier run; not resent (fix the cause, then rerun with --retry-failed)"}
+	}
+	if changed {
+		what := "unknown (it may have been applied)"
+		if p.State == svbatch.Pending {
+			what = "not applied"
+		}
+		return Verdict{Status: svbatch.Conflict, Note: conflictNote(what)}
+	}
+	return Verdict{Send: true, MaybeApplied: p.Sent}
+}
+
+func conflictNote(what string) string {
+	return fmt.Sprintf("conflict: sent earlier with other values (that send %s; the gateway keeps the first): put the row back as it was, or correct the account by hand", what)
+}

@@ -1,0 +1,81 @@
+package dispatch
+
+import (
+	"testing"
+
+	"svbatch"
+)
+
+// TestDecide covers every (journal state, sent before, payload same/changed, --retry-failed)
+// combination of the resume rules.
+func TestDecide(t *testing.T) {
+	t.Parallel()
+	const (
+		send     = "send"
+		sendMay  = "send, maybe applied"
+		newGen   = "send, new generation"
+		done     = "already_done"
+		failed   = "failed"
+		conflict = "conflict"
+	)
+	type key struct {
+		state         svbatch.Status // "" = not in the journal
+		sent, changed bool
+	}
+	// want[key] = {without --retry-failed, with it}
+	want := map[key][2]string{
+		{"", false, false}: {send, send},
+
+		// Succeeded before: never resent; a changed row is a conflict.
+		{svbatch.Succeeded, true, false}:   {done, done},
+		{svbatch.Succeeded, true, true}:    {conflict, conflict},
+		{svbatch.AlreadyDone, true, false}: {done, done},
+		{svbatch.AlreadyDone, true, true}:  {conflict, conflict},
+		// (a succeeded entry without a payload hash: journals always have one, but a changed row
+		// cannot be told, so it is already_done)
+		{svbatch.Succeeded, false, false}: {done, done},
+
+		// Failed: stays failed, changed or not; --retry-failed sends a new generation.
+		{svbatch.Failed, true, false}:  {failed, newGen},
+		{svbatch.Failed, true, true}:   {failed, newGen},
+		{svbatch.Failed, false, false}: {failed, newGen},
+
+		// May have been applied: resent with the same id, unless the row changed (conflict).
+		{svbatch.Unknown, true, false}: {sendMay, sendMay},
+		{svbatch.Unknown, true, true}:  {conflict, conflict},
+		{svbatch.Sending, true, false}: {sendMay, sendMay},
+		{svbatch.Sending, true, true}:  {conflict, conflict},
+
+		// Refused before the ledger, keeping an earlier send's payload: the same rule.
+		{svbatch.Pending, true, false}: {sendMay, sendMay},
+		{svbatch.Pending, true, true}:  {conflict, conflict},
+		// Never sent (pending, skipped): sent; a changed row is no conflict, nothing went out.
+		{svbatch.Pending, false, false}: {send, send},
+		{svbatch.Pending, false, true}:  {send, send},
+		{svbatch.Skipped, false, false}: {send, send},
+		{svbatch.Skipped, false, true}:  {send, send},
+	}
+	for k, w := range want {
+		for i, retry := range []bool{false, true} {
+			v := Decide(Prior{Known: k.state != "", State: k.state, Sent: k.sent, Changed: k.changed, RetryFailed: retry})
+			got := string(v.Status)
+			switch {
+			case v.Send && v.NewGeneration:
+				got = newGen
+			case v.Send && v.MaybeApplied:
+				got = sendMay
+			case v.Send:
+				got = send
+			}
+			if got != w[i] {
+				t.Errorf("Decide(%+v, retry-failed %v) = %s (%+v); want %s", k, retry, got, v, w[i])
+			}
+			if !v.Send && v.Note == "" {
+				t.Errorf("Decide(%+v, retry-failed %v) = %s without a note", k, retry, got)
+			}
+			if v.Send && v.Status != "" {
+				t.Errorf("Decide(%+v): sends with status %q", k, v.Status)
+			}
+		}
+	}
+}
