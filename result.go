@@ -20,6 +20,17 @@ const (
 	Planned     Status = "planned"
 )
 
+// NeedsAttention reports whether a row in status s did not take effect and needs a person or a
+// rerun: failed, unknown, skipped, conflict, pending, sending (in flight when a run died) or
+// invalid. Succeeded, already_done and planned rows need nothing.
+func (s Status) NeedsAttention() bool {
+	switch s {
+	case Succeeded, AlreadyDone, Planned:
+		return false
+	}
+	return true
+}
+
 // Result is one input row's outcome, as the Results sheet shows it.
 // ChangeValue is in fen. Fields of the answer are empty when there was none.
 type Result struct {
@@ -57,4 +68,16 @@ type Result struct {
 	// Extra are the cells of unknown columns that pass through, in the input header's order.
 	Raw   []string
 	Extra []string
+}
+
+// NeedsAttention reports whether the row belongs on the Retry sheet: its status needs attention
+// (Status.NeedsAttention), or it is already_done with a recorded failure (rerun with --retry-failed).
+func (r *Result) NeedsAttention() bool {
+	if r.Status == AlreadyDone {
+		if r.Answered {
+			return !(r.BizSuccess && r.ResultOK)
+		}
+		return r.ErrCode != 0 || r.ErrSubCode != ""
+	}
+	return r.Status.NeedsAttention()
 }

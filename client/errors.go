@@ -28,6 +28,35 @@ func (e *APIError) Error() string {
 	return s
 }
 
+// Hint says, for a person, what a run-stopping error means and what to fix (signature, session,
+// app key, timestamp), or "" for other codes.
+func (e *APIError) Hint() string {
+	switch e.Code {
+	case 25:
+		return "the gateway rejected the signature: check the app secret and --sign-method"
+	case 26, 27:
+		return "the gateway rejected the session: renew --session / SVBATCH_SESSION"
+	case 29:
+		return "the gateway does not know the app key: check --app-key / SVBATCH_APP_KEY and --gateway"
+	case 31:
+		return "the gateway rejected the timestamp: this machine's clock is off by more than 10 minutes"
+	}
+	return ""
+}
+
+// Describe is err in words for a person: an *APIError with a Hint reads "hint (error)"; anything
+// else is its Error().
+func Describe(err error) string {
+	var api *APIError
+	if errors.As(err, &api) {
+		if h := api.Hint(); h != "" {
+			what, fix, _ := strings.Cut(h, ": ")
+			return fmt.Sprintf("%s (%v): %s", what, err, fix)
+		}
+	}
+	return err.Error()
+}
+
 // TransportError is a failure to get any HTTP answer. Sent says whether the request had been
 // written to the connection: if so, the gateway may have applied it (outcome unknown).
 type TransportError struct {

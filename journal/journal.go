@@ -878,3 +878,29 @@ func (j *Journal) stats() (commits, written int64) {
 	defer j.mu.Unlock()
 	return j.commits, j.written
 }
+
+// NamespaceError is a journal whose runs used another --id-namespace than this run's: every row
+// would get a new request_id, and rows already applied could move money twice.
+type NamespaceError struct {
+	Path          string
+	Recorded, Now string
+}
+
+func (e *NamespaceError) Error() string {
+	return fmt.Sprintf("journal %s was used with --id-namespace %q, this run has %q: every row would get a new request_id and rows already applied could move money twice; use the same namespace, or another --journal if this really is a new batch", e.Path, e.Recorded, e.Now)
+}
+
+// CheckNamespace refuses (a *NamespaceError) a run whose id namespace ns differs from the one the
+// journal's runs recorded under the parameter "id_namespace".
+func (j *Journal) CheckNamespace(ns string) error {
+	runs, err := j.Runs()
+	if err != nil {
+		return fmt.Errorf("journal %s: %w", j.Path(), err)
+	}
+	for _, r := range runs {
+		if prev, ok := r.Params["id_namespace"]; ok && prev != ns {
+			return &NamespaceError{Path: j.Path(), Recorded: prev, Now: ns}
+		}
+	}
+	return nil
+}

@@ -156,20 +156,6 @@ func (m *multiTable) Close() error {
 	return m.cur.Close()
 }
 
-// FileSHA256 returns the hex SHA-256 of a file's bytes.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // IsURL reports whether s names an http(s) resource rather than a file.
 func IsURL(s string) bool {
 	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
@@ -212,7 +198,7 @@ func ReadBalancesFile(path, file string, u svbatch.Unit, hf HeaderFunc, opt File
 	if err != nil {
 		return nil, "", err
 	}
-	sum, err := FileSHA256(path)
+	sum, err := table.FileSHA256(path)
 	if err != nil {
 		return nil, "", err
 	}

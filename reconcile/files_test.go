@@ -15,6 +15,7 @@ import (
 
 	"svbatch"
 	"svbatch/batch"
+	"svbatch/table"
 )
 
 // wantFixture is the summary of testdata/expected.csv against testdata/results.csv, which plant a
@@ -202,7 +203,7 @@ func TestBalances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fileSum, _ := FileSHA256("testdata/actual_balances.csv")
+	fileSum, _ := table.FileSHA256("testdata/actual_balances.csv")
 	if sum != fileSum {
 		t.Errorf("body checksum %s; want the file's %s", sum, fileSum)
 	}

@@ -308,7 +308,7 @@ func (w *Results) resWrite(r *svbatch.Result) error {
 	if err := w.sw.SetRow("A"+strconv.Itoa(w.sheetRow), w.row); err != nil {
 		return err
 	}
-	if resNeedsRetry(r) {
+	if r.NeedsAttention() {
 		w.retryRows++
 		return resWriteSpool(w.retryBuf, r.Raw)
 	}
@@ -391,23 +391,6 @@ func resCSVValue(v any) string {
 		return strconv.FormatInt(v, 10)
 	}
 	return ""
-}
-
-// resNeedsRetry reports whether a row belongs on the Retry sheet: it did not take effect and needs a
-// person (failed, unknown, skipped, conflict, invalid, or never finished: pending/sending), or it is
-// already_done with a recorded failure (rerun with --retry-failed). Succeeded, planned and
-// already_done rows that succeeded are not retried.
-func resNeedsRetry(r *svbatch.Result) bool {
-	switch r.Status {
-	case svbatch.Succeeded, svbatch.Planned:
-		return false
-	case svbatch.AlreadyDone:
-		if r.Answered {
-			return !(r.BizSuccess && r.ResultOK)
-		}
-		return r.ErrCode != 0 || r.ErrSubCode != ""
-	}
-	return true
 }
 
 // Close writes the Summary and Retry sheets, saves the file and removes the temporary files. It

@@ -396,7 +396,7 @@ func TestResultsSheetContinuation(t *testing.T) {
 			}
 			wantRetry := 0
 			for _, r := range rs {
-				if resNeedsRetry(r) {
+				if r.NeedsAttention() {
 					wantRetry++
 				}
 			}
@@ -472,7 +472,7 @@ func TestResultsRetrySheet(t *testing.T) {
 	}
 	var want [][]string
 	for _, r := range rs {
-		if resNeedsRetry(r) {
+		if r.NeedsAttention() {
 			want = append(want, r.Raw)
 		}
 	}
@@ -490,7 +490,7 @@ func TestResultsRetrySheet(t *testing.T) {
 	// Every status that needs a person is there; succeeded and planned are not.
 	seen := map[svbatch.Status]bool{}
 	for _, r := range rs {
-		if resNeedsRetry(r) {
+		if r.NeedsAttention() {
 			seen[r.Status] = true
 		}
 	}

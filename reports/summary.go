@@ -63,7 +63,7 @@ func (s *resSummary) add(r *svbatch.Result) {
 	l.n[op].add(1)
 	l.fen[op].add(r.ChangeValue)
 	s.rows++
-	if resNeedsRetry(r) {
+	if r.NeedsAttention() {
 		s.retryRows++
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"svbatch"
+	"svbatch/batch"
 	"svbatch/client"
 )
 
@@ -19,7 +21,7 @@ type callOptions struct {
 	operatorID      string
 	outerOrderID    string
 	operateType     string
-	changeValue     int64
+	changeValue     string
 	customerID      string
 	mobile          string
 	outerID         string
@@ -56,7 +58,7 @@ Exit codes: 0 succeeded, 1 failed or unknown, 2 bad usage (nothing sent).`,
 	f.StringVar(&o.operatorID, "operator-id", "", "operator_id (required)")
 	f.StringVar(&o.outerOrderID, "outer-order-id", "", "outer_order_id (required; for refunds: the charge being refunded)")
 	f.StringVar(&o.operateType, "operate-type", "", "charge|freeze|verify|refund or 1-4 (required)")
-	f.Int64Var(&o.changeValue, "change-value", 0, "amount in fen (minor units), > 0 (required)")
+	f.StringVar(&o.changeValue, "change-value", "", "amount in fen (minor units), a whole number > 0 (required)")
 	f.StringVar(&o.customerID, "customer-id", "", "customer_id (one customer identity is required)")
 	f.StringVar(&o.mobile, "mobile", "", "mobile")
 	f.StringVar(&o.outerID, "outer-id", "", "outer_id, with --outer-type")
@@ -69,48 +71,39 @@ Exit codes: 0 succeeded, 1 failed or unknown, 2 bad usage (nothing sent).`,
 	return cmd
 }
 
-// build checks the flags and returns the request (usage errors name the flag).
+// build checks the flags by the row rules validate applies to a file (batch.CheckRow) and returns
+// the request; a usage error names each flag that is wrong.
 func (o *callOptions) build() (client.RechargeRequest, error) {
-	var req client.RechargeRequest
-	for _, f := range []struct{ name, v string }{
-		{"--brand-id", o.brandID}, {"--shop-id", o.shopID}, {"--operator-id", o.operatorID},
-		{"--outer-order-id", o.outerOrderID}, {"--operate-type", o.operateType},
-	} {
-		if strings.TrimSpace(f.v) == "" {
-			return req, usageErr("%s is required", f.name)
-		}
+	if o.maxAttempts < 1 {
+		return client.RechargeRequest{}, usageErr("--max-attempts must be at least 1")
 	}
-	op, err := svbatch.ParseOperateType(o.operateType)
+	values := map[string]string{
+		batch.ColBrandID: o.brandID, batch.ColShopID: o.shopID, batch.ColOperatorID: o.operatorID,
+		batch.ColOuterOrderID: o.outerOrderID, batch.ColNewOuterOrderID: o.newOuterOrderID,
+		batch.ColOperateType: o.operateType, batch.ColChangeValue: o.changeValue,
+		batch.ColCustomerID: o.customerID, batch.ColMobile: o.mobile, batch.ColOuterID: o.outerID,
+		batch.ColOuterType: o.outerType, batch.ColReason: o.reason, batch.ColRequestID: o.requestID,
+	}
+	row, problems, err := batch.CheckRow(values, batch.Options{IDNamespace: o.idNamespace})
 	if err != nil {
-		return req, usageErr("--operate-type: %v", err)
+		return client.RechargeRequest{}, usageErr("%v", err)
 	}
-	if o.changeValue <= 0 || o.changeValue > svbatch.MaxChangeValue {
-		return req, usageErr("--change-value must be a whole number of fen from 1 to %d, got %d", svbatch.MaxChangeValue, o.changeValue)
+	if len(problems) > 0 {
+		msgs := make([]string, len(problems))
+		for i, p := range problems {
+			msgs[i] = p.Message
+			if p.Column != "" {
+				flag := "--" + strings.ReplaceAll(p.Column, "_", "-")
+				if p.Value != "" {
+					msgs[i] = fmt.Sprintf("%s %s: %s", flag, p.Value, p.Message)
+				} else {
+					msgs[i] = flag + ": " + p.Message
+				}
+			}
+		}
+		return client.RechargeRequest{}, usageErr("%s", strings.Join(msgs, "; "))
 	}
-	switch {
-	case o.outerID != "" && o.outerType == "":
-		return req, usageErr("--outer-id needs --outer-type wechat|alipay")
-	case o.outerType != "" && o.outerType != "wechat" && o.outerType != "alipay":
-		return req, usageErr("--outer-type %q: want wechat or alipay", o.outerType)
-	case o.outerType != "" && o.outerID == "":
-		return req, usageErr("--outer-type needs --outer-id")
-	case o.customerID == "" && o.mobile == "" && o.outerID == "":
-		return req, usageErr("a customer is required: --customer-id, --mobile, or --outer-id with --outer-type")
-	case op == svbatch.Refund && o.newOuterOrderID == "":
-		return req, usageErr("--new-outer-order-id is required for a refund (the refund's own order id)")
-	case o.maxAttempts < 1:
-		return req, usageErr("--max-attempts must be at least 1")
-	}
-	req = client.RechargeRequest{
-		BrandID: strings.TrimSpace(o.brandID), ShopID: strings.TrimSpace(o.shopID), OperatorID: strings.TrimSpace(o.operatorID),
-		OuterOrderID: strings.TrimSpace(o.outerOrderID), OperateType: op, ChangeValue: o.changeValue,
-		CustomerID: o.customerID, Mobile: o.mobile, OuterID: o.outerID, OuterType: o.outerType, Reason: o.reason,
-		NewOuterOrderID: strings.TrimSpace(o.newOuterOrderID), RequestID: o.requestID,
-	}
-	if req.RequestID == "" {
-		req.RequestID = svbatch.RequestIDv1(o.idNamespace, req.BrandID, int(op), req.OuterOrderID, req.NewOuterOrderID)
-	}
-	return req, nil
+	return row.Req, nil
 }
 
 // callOutput is the JSON object call prints.
@@ -174,7 +167,7 @@ func runCall(ctx context.Context, io *cmdIO, o *callOptions) error {
 		return withCode(exitFailed, out.Stop)
 	}
 	if out.Stop != nil {
-		return withCode(exitFailed, errors.New(describeStop(out.Err)))
+		return withCode(exitFailed, errors.New(client.Describe(out.Err)))
 	}
 	if res.Status != svbatch.Succeeded {
 		return withCode(exitFailed, nil)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -93,23 +91,4 @@ func (c *connFlags) newClient(secret string) (*client.Client, error) {
 		return nil, usageErr("%v", err)
 	}
 	return cl, nil
-}
-
-// describeStop turns a run-stopping client error into what the user must fix.
-func describeStop(err error) string {
-	var api *client.APIError
-	if !errors.As(err, &api) {
-		return err.Error()
-	}
-	switch api.Code {
-	case 25:
-		return fmt.Sprintf("the gateway rejected the signature (%v): check the app secret and --sign-method", err)
-	case 26, 27:
-		return fmt.Sprintf("the gateway rejected the session (%v): renew --session / SVBATCH_SESSION", err)
-	case 29:
-		return fmt.Sprintf("the gateway does not know the app key (%v): check --app-key / SVBATCH_APP_KEY and --gateway", err)
-	case 31:
-		return fmt.Sprintf("the gateway rejected the timestamp (%v): this machine's clock is off by more than 10 minutes", err)
-	}
-	return err.Error()
 }

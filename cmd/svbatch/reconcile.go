@@ -17,6 +17,7 @@ import (
 	"svbatch/batch"
 	"svbatch/reconcile"
 	"svbatch/reports"
+	"svbatch/table"
 )
 
 // reconcileOptions are the flags of `svbatch reconcile`.
@@ -158,7 +159,7 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		{Role: "expected", Name: filepath.Base(expectedPath), Rows: rep.ExpectedRows},
 	}
 	for i, p := range []string{resultsPath, expectedPath} {
-		if inputs[i].SHA256, err = reconcile.FileSHA256(p); err != nil {
+		if inputs[i].SHA256, err = table.FileSHA256(p); err != nil {
 			return usageErr("%v", err)
 		}
 	}

@@ -20,11 +20,9 @@ import (
 	"golang.org/x/term"
 
 	"svbatch"
-	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/dispatch"
-	"svbatch/journal"
-	"svbatch/reconcile"
+	"svbatch/job"
 	"svbatch/reports"
 )
 
@@ -96,18 +94,6 @@ run the same command again to resume.`,
 	return cmd
 }
 
-// runPlan is what a file asks for, shown before sending.
-type runPlan struct {
-	rows    int
-	count   map[svbatch.OperateType]int
-	amount  map[svbatch.OperateType]int64
-	header  []string
-	extra   []string
-	inEnc   string
-	input   string
-	outPath string
-}
-
 func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error {
 	opt, err := o.read.options()
 	if err != nil {
@@ -126,41 +112,48 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--log-format %q: want text or json", o.logFormat)
 	}
 	log := newLogger(cio.stderr, o.logFormat)
-	outPath := o.out
-	if outPath == "" {
-		outPath = input + ".results.xlsx"
+	policy := client.DefaultRetryPolicy()
+	policy.MaxAttempts, policy.MaxBanWait = o.maxAttempts, o.maxBanWait
+	qps := "unlimited"
+	if o.qps > 0 {
+		qps = fmtFloat(o.qps)
 	}
-	if ext := strings.ToLower(filepath.Ext(outPath)); ext != ".xlsx" && ext != ".csv" {
-		return usageErr("--out %s: want a .xlsx or .csv file", outPath)
+	gw := o.conn.gateway
+	if o.dryRun {
+		gw = "(dry run: none)"
+	}
+	cfg := job.Config{
+		Input: input, Read: opt, Out: o.out, Journal: o.journalPath, DryRun: o.dryRun,
+		Dispatch: dispatch.Config{QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy,
+			OnFailure: o.onFailure, RetryFailed: o.retryFailed},
+		Params: [][2]string{{"gateway", gw}, {"app key", o.conn.appKey}, {"sign method", o.conn.signMethod}, {"qps", qps},
+			{"concurrency", strconv.Itoa(o.concurrency)}, {"max attempts", strconv.Itoa(o.maxAttempts)}, {"on failure", o.onFailure},
+			{"id namespace", o.read.idNamespace}, {"retry failed", strconv.FormatBool(o.retryFailed)}},
+		JournalParams: map[string]string{"gateway": o.conn.gateway, "app_key": o.conn.appKey, "qps": fmtFloat(o.qps),
+			"concurrency": strconv.Itoa(o.concurrency), "retry_failed": strconv.FormatBool(o.retryFailed)},
+		Version:       version,
+		SheetRowLimit: o.sheetRowLimit,
 	}
 
-	// 1. Validate everything before anything is sent; what was validated is this version of the file.
-	sum, err := reconcile.FileSHA256(input)
+	// 1. Validate everything before anything is sent.
+	prep, err := job.Prepare(cfg)
 	if err != nil {
-		return usageErr("%v", err)
-	}
-	rep, err := batch.Validate(input, opt)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if !rep.OK() {
-		if o.logFormat == "json" {
-			for i, pr := range rep.Errors {
-				if i == 20 {
-					break
+		var inv *job.InvalidError
+		if errors.As(err, &inv) {
+			if o.logFormat == "json" {
+				for i, pr := range inv.Report.Errors {
+					if i == 20 {
+						break
+					}
+					log.Error("invalid row", "row", pr.Row, "column", pr.Column, "value", pr.Value, "message", pr.Message)
 				}
-				log.Error("invalid row", "row", pr.Row, "column", pr.Column, "value", pr.Value, "message", pr.Message)
+			} else {
+				printReport(cio.stderr, inv.Report, 20)
 			}
-		} else {
-			printReport(cio.stderr, rep, 20)
 		}
-		return withCode(exitUsage, fmt.Errorf("%s: %d problem(s) in %d row(s); nothing was sent (run 'svbatch validate %s' for the full list)", input, max(rep.ErrorsTotal, len(rep.Errors)), rep.Rows-rep.Valid, input))
+		return runError(err)
 	}
-	plan, err := planOf(input, opt)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	plan.outPath = outPath
+	plan := prep.Plan
 
 	var secret string
 	if !o.dryRun {
@@ -179,127 +172,72 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		}
 	}
 	if o.dryRun {
-		return writeDryRun(plan, opt, o, cio)
+		sum, err := prep.DryRun()
+		if err != nil {
+			return runError(err)
+		}
+		fmt.Fprintf(cio.stderr, "Planned %d rows; request_ids are in %s\n", sum.Counts[svbatch.Planned], sum.Out)
+		return nil
 	}
 
 	cl, err := o.conn.newClient(secret)
 	if err != nil {
 		return err
 	}
-	jpath := o.journalPath
-	if jpath == "" {
-		jpath = filepath.Join(filepath.Dir(outPath), filepath.Base(input)+".svbatch.db")
-	}
-	j, err := journal.Open(jpath)
-	if err != nil {
-		if errors.Is(err, journal.ErrLocked) {
-			return usageErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, jpath)
-		}
-		return usageErr("journal %s: %v", jpath, err)
-	}
-	defer j.Close()
-	if err := checkNamespace(j, o.read.idNamespace); err != nil {
-		return err
-	}
-	params := map[string]string{"gateway": o.conn.gateway, "app_key": o.conn.appKey, "qps": fmtFloat(o.qps),
-		"concurrency": strconv.Itoa(o.concurrency), "id_namespace": o.read.idNamespace, "retry_failed": strconv.FormatBool(o.retryFailed)}
-	runID, err := j.BeginRun(input, params)
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
-	}
-	started := time.Now()
-
-	prog := newProgress(cio.stderr, plan.rows, o.noProgress, log)
-	policy := client.DefaultRetryPolicy()
-	policy.MaxAttempts, policy.MaxBanWait = o.maxAttempts, o.maxBanWait
-	d := dispatch.New(dispatch.Config{
-		QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy, OnFailure: o.onFailure,
-		RetryFailed: o.retryFailed, IDNamespace: o.read.idNamespace, OnRow: prog.row,
-	}, cl, j)
-	if now, err := reconcile.FileSHA256(input); err != nil || now != sum {
-		return usageErr("%s changed since it was validated (or cannot be read again: %v); nothing was sent: run again", input, err)
-	}
-	rows, err := batch.Open(input, opt)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	runErr := d.Run(ctx, rows)
-	rows.Close()
+	prog := newProgress(cio.stderr, plan.Rows, o.noProgress, log)
+	sum, err := prep.Run(ctx, cl, prog.row)
 	prog.finish()
-	if err := j.Flush(); err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
+	if err != nil {
+		return runError(err)
 	}
-
-	if now, err := reconcile.FileSHA256(input); err != nil || now != sum {
+	if sum.InputChanged {
 		fmt.Fprintf(cio.stderr, "Warning: %s changed during the run; the results show the file as it is now, and rows whose values differ from what was sent are reported as conflict.\n", input)
 	}
-	outcome := "complete"
-	var stop *dispatch.StopError
-	if runErr != nil {
-		if !errors.As(runErr, &stop) {
-			outcome = "stopped: " + runErr.Error()
-		} else if stop.Interrupted() {
-			outcome = "interrupted"
-		} else {
-			outcome = "stopped: " + describeStop(stop.Err)
-		}
-	}
-	if err := j.EndRun(runID, outcome); err != nil {
-		return fmt.Errorf("journal %s: %w", jpath, err)
-	}
-	info := runInfo(plan, o, started, outcome)
-	counts, err := writeResults(plan, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
-		e, ok, err := j.Get(row.Req.RequestID)
-		return dispatch.ResultOf(row, e, ok, runID), err
-	})
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", outPath, err)
-	}
 	if o.logFormat != "json" {
-		printSummary(cio.stderr, counts, outPath, jpath)
+		printSummary(cio.stderr, sum)
 	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
-		log.Info("run finished", "outcome", outcome, "results", outPath, "journal", jpath, "counts", countsString(counts))
+		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", countsString(sum.Counts))
 	}
-
-	switch {
-	case runErr == nil:
-	case stop != nil && stop.Interrupted():
+	if stop := sum.Stop; stop != nil && stop.Interrupted() {
 		const resume = "to resume, run the same command again: rows already done are not resent, unknown ones are resent with the same request_id"
 		if o.logFormat == "json" {
 			log.Warn("interrupted", "reason", stop.Err.Error(), "resume", resume)
 		} else {
 			fmt.Fprintf(cio.stderr, "Interrupted (%v).\n%s.\n", stop.Err, strings.ToUpper(resume[:1])+resume[1:])
 		}
-		return withCode(exitInterrupted, nil)
-	case stop != nil && stop.RunStopping():
-		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, describeStop(stop.Err)))
-	case stop != nil:
-		return withCode(exitFailed, fmt.Errorf("stopped at row %d: %v; nothing more was sent (the journal keeps what was)", stop.Line, stop.Err))
-	default:
-		return runErr
 	}
-	for _, st := range []svbatch.Status{svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict, svbatch.Pending} {
-		if counts[st] > 0 {
-			return withCode(exitFailed, nil)
-		}
+	return runExit(sum)
+}
+
+// runExit is the one mapping from how a run ended to svbatch's exit code (DESIGN.md §7).
+func runExit(sum *job.Summary) error {
+	if sum.Err != nil {
+		return sum.Err
+	}
+	switch stop := sum.Stop; {
+	case stop == nil:
+	case stop.Interrupted():
+		return withCode(exitInterrupted, nil)
+	case stop.RunStopping():
+		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, client.Describe(stop.Err)))
+	default:
+		return withCode(exitFailed, fmt.Errorf("stopped at row %d: %v; nothing more was sent (the journal keeps what was)", stop.Line, stop.Err))
+	}
+	if sum.NeedsAttention() > 0 {
+		return withCode(exitFailed, nil)
 	}
 	return nil
 }
 
-// checkNamespace refuses a run whose --id-namespace differs from the one the journal's runs used:
-// every row would get a new request_id, and rows already applied could move money twice.
-func checkNamespace(j *journal.Journal, ns string) error {
-	runs, err := j.Runs()
-	if err != nil {
-		return fmt.Errorf("journal %s: %w", j.Path(), err)
+// runError maps job's typed errors to exit codes: nothing sent (2), or svbatch itself failed (1).
+func runError(err error) error {
+	var inv *job.InvalidError
+	var in *job.InputError
+	if errors.As(err, &inv) || errors.As(err, &in) {
+		return withCode(exitUsage, err)
 	}
-	for _, r := range runs {
-		if prev, ok := r.Params["id_namespace"]; ok && prev != ns {
-			return usageErr("journal %s was used with --id-namespace %q, this run has %q: every row would get a new request_id and rows already applied could move money twice; use the same namespace, or another --journal if this really is a new batch", j.Path(), prev, ns)
-		}
-	}
-	return nil
+	return err
 }
 
 // confirm asks on the terminal; Ctrl-C (ctx ending) or anything but yes/y is a no.
@@ -320,38 +258,11 @@ func confirm(ctx context.Context, cio *cmdIO, question string) bool {
 	}
 }
 
-// planOf streams the valid file once to count rows and amounts per operation.
-func planOf(input string, opt batch.Options) (*runPlan, error) {
-	r, err := batch.Open(input, opt)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	p := &runPlan{input: input, count: map[svbatch.OperateType]int{}, amount: map[svbatch.OperateType]int64{},
-		header: r.Header(), extra: r.ExtraHeader(), inEnc: r.Encoding()}
-	for {
-		row, _, err := r.Next()
-		if err == io.EOF {
-			return p, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		p.rows++
-		p.count[row.Req.OperateType]++
-		sum, ok := svbatch.AddFen(p.amount[row.Req.OperateType], row.Req.ChangeValue)
-		if !ok {
-			return nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
-		}
-		p.amount[row.Req.OperateType] = sum
-	}
-}
-
 // logPlan is printPlan as one log record (--log-format json).
-func logPlan(log *slog.Logger, p *runPlan, o *runOptions) {
-	attrs := []any{"input", p.input, "rows", p.rows, "encoding", p.inEnc, "dry_run", o.dryRun}
+func logPlan(log *slog.Logger, p *job.Plan, o *runOptions) {
+	attrs := []any{"input", p.Input, "rows", p.Rows, "encoding", p.Encoding, "dry_run", o.dryRun}
 	for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
-		attrs = append(attrs, op.String()+"_rows", p.count[op], op.String()+"_fen", p.amount[op])
+		attrs = append(attrs, op.String()+"_rows", p.Count[op], op.String()+"_fen", p.Amount[op])
 	}
 	if !o.dryRun {
 		attrs = append(attrs, "gateway", o.conn.gateway, "app_key", o.conn.appKey, "qps", o.qps, "concurrency", o.concurrency)
@@ -359,15 +270,15 @@ func logPlan(log *slog.Logger, p *runPlan, o *runOptions) {
 	log.Info("plan", attrs...)
 }
 
-func printPlan(w io.Writer, p *runPlan, o *runOptions) {
-	fmt.Fprintf(w, "%s: %d rows, all valid (%s)\n", p.input, p.rows, p.inEnc)
+func printPlan(w io.Writer, p *job.Plan, o *runOptions) {
+	fmt.Fprintf(w, "%s: %d rows, all valid (%s)\n", p.Input, p.Rows, p.Encoding)
 	for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
-		if p.count[op] > 0 {
-			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.count[op], svbatch.FormatYuan(p.amount[op]), p.amount[op])
+		if p.Count[op] > 0 {
+			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.Count[op], svbatch.FormatYuan(p.Amount[op]), p.Amount[op])
 		}
 	}
 	if o.dryRun {
-		fmt.Fprintf(w, "Dry run: nothing is sent; writing %s\n", p.outPath)
+		fmt.Fprintf(w, "Dry run: nothing is sent; writing %s\n", p.Out)
 		return
 	}
 	qps := "unlimited"
@@ -377,81 +288,11 @@ func printPlan(w io.Writer, p *runPlan, o *runOptions) {
 	fmt.Fprintf(w, "Gateway %s, app key %s, rate %s, concurrency %d\n", o.conn.gateway, o.conn.appKey, qps, o.concurrency)
 }
 
-// writeResults streams the input once more, in line order, writing each row's result.
-func writeResults(p *runPlan, opt batch.Options, o *runOptions, info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, error) {
-	w, err := reports.NewResults(p.outPath, p.header, p.extra, info, reports.ResultsOptions{SheetRowLimit: o.sheetRowLimit})
-	if err != nil {
-		return nil, err
-	}
-	counts := map[svbatch.Status]int{}
-	r, err := batch.Open(p.input, opt)
-	if err != nil {
-		w.Close()
-		return nil, err
-	}
-	defer r.Close()
-	for {
-		row, _, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			w.Close()
-			return nil, err
-		}
-		res, err := result(row)
-		if err != nil {
-			w.Close()
-			return nil, err
-		}
-		counts[res.Status]++
-		if err := w.Write(&res); err != nil {
-			w.Close()
-			return nil, err
-		}
-	}
-	return counts, w.Close()
-}
-
-func writeDryRun(p *runPlan, opt batch.Options, o *runOptions, cio *cmdIO) error {
-	info := runInfo(p, o, time.Now(), "dry run: nothing sent")
-	counts, err := writeResults(p, opt, o, info, func(row batch.Row) (svbatch.Result, error) {
-		r := dispatch.ResultOf(row, journal.Entry{}, false, 0)
-		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
-		return r, nil
-	})
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", p.outPath, err)
-	}
-	fmt.Fprintf(cio.stderr, "Planned %d rows; request_ids are in %s\n", counts[svbatch.Planned], p.outPath)
-	return nil
-}
-
-func runInfo(p *runPlan, o *runOptions, started time.Time, outcome string) reports.RunInfo {
-	qps := "unlimited"
-	if o.qps > 0 {
-		qps = fmtFloat(o.qps)
-	}
-	gw := o.conn.gateway
-	if o.dryRun {
-		gw = "(dry run: none)"
-	}
-	return reports.RunInfo{Params: [][2]string{
-		{"input", p.input}, {"encoding", p.inEnc}, {"gateway", gw},
-		{"app key", o.conn.appKey}, {"sign method", o.conn.signMethod}, {"qps", qps}, {"concurrency", strconv.Itoa(o.concurrency)},
-		{"max attempts", strconv.Itoa(o.maxAttempts)}, {"on failure", o.onFailure}, {"id namespace", o.read.idNamespace},
-		{"retry failed", strconv.FormatBool(o.retryFailed)}, {"started", started.Format(time.RFC3339)},
-		{"finished", time.Now().Format(time.RFC3339)}, {"outcome", outcome}, {"svbatch version", version},
-	}}
-}
-
-func printSummary(w io.Writer, counts map[svbatch.Status]int, out, jpath string) {
-	fmt.Fprintf(w, "Results: %s\n", countsString(counts))
+func printSummary(w io.Writer, sum *job.Summary) {
+	out, jpath := sum.Out, sum.Journal
+	fmt.Fprintf(w, "Results: %s\n", countsString(sum.Counts))
 	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
-	retry := 0
-	for _, st := range []svbatch.Status{svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict, svbatch.Pending} {
-		retry += counts[st]
-	}
+	retry := sum.NeedsAttention()
 	if retry > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
 		fmt.Fprintf(w, "%d row(s) to look at are on its %s sheet. Fix them there, then send them with the same journal:\n"+
 			"  svbatch run %s --sheet %s --journal %s --retry-failed\n"+
@@ -526,7 +367,7 @@ func (p *progress) row(line int, st svbatch.Status, amount int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done++
-	if st != svbatch.Succeeded && st != svbatch.AlreadyDone {
+	if st.NeedsAttention() {
 		p.bad++
 	}
 	if p.bar != nil {

@@ -1,0 +1,315 @@
+// Package job is the run procedure that `svbatch run`, the demo and tests share: the validation
+// gate, the plan, the input's checksum, the journal and its namespace guard, dispatch, and the
+// results workbook. It prints nothing and asks nothing: the caller shows the Plan, asks for
+// confirmation, and turns the Summary or the typed errors into words and an exit code.
+package job
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"svbatch"
+	"svbatch/batch"
+	"svbatch/client"
+	"svbatch/dispatch"
+	"svbatch/journal"
+	"svbatch/reports"
+	"svbatch/table"
+)
+
+// Config is what a run needs besides the sender.
+type Config struct {
+	Input   string
+	Read    batch.Options
+	Out     string // results file, .xlsx or .csv; "" = <input>.results.xlsx
+	Journal string // "" = <input's name>.svbatch.db beside Out
+	DryRun  bool
+
+	// Dispatch is how to send; its IDNamespace is Read.IDNamespace and its OnRow Run's onRow.
+	Dispatch dispatch.Config
+
+	// Params are the run's parameters as the Summary sheet lists them after the input and its
+	// encoding (never a secret); JournalParams as the journal records them (Run adds the id
+	// namespace, which the namespace guard reads back).
+	Params        [][2]string
+	JournalParams map[string]string
+	Version       string // svbatch's version, for the Summary sheet
+
+	SheetRowLimit int // rows per Results sheet (tests); 0 = Excel's limit
+}
+
+// Plan is what a valid file asks for: rows and amounts (fen) per operation.
+type Plan struct {
+	Input    string
+	Encoding string
+	Rows     int
+	Count    map[svbatch.OperateType]int
+	Amount   map[svbatch.OperateType]int64 // fen
+	Out      string                        // where the results go
+	header   []string
+	extra    []string
+}
+
+// InvalidError is a file with invalid rows: nothing was sent. Report has every problem.
+type InvalidError struct {
+	Input  string
+	Report *batch.Report
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("%s: %d problem(s) in %d row(s); nothing was sent (run 'svbatch validate %s' for the full list)",
+		e.Input, max(e.Report.ErrorsTotal, len(e.Report.Errors)), e.Report.Rows-e.Report.Valid, e.Input)
+}
+
+// InputError is an input or setting that cannot be used (unreadable file, bad output name, a file
+// changed since it was validated, a journal that cannot be opened or has another namespace):
+// nothing was sent.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func inputErr(format string, a ...any) error { return &InputError{Err: fmt.Errorf(format, a...)} }
+
+// Prepared is a validated, planned run, ready to send.
+type Prepared struct {
+	cfg  Config
+	Plan *Plan
+	sum  string // SHA-256 of the input as validated
+}
+
+// Prepare validates the whole input (an *InvalidError if any row is invalid) and plans it.
+// Nothing is sent, and nothing is written.
+func Prepare(cfg Config) (*Prepared, error) {
+	out := cfg.Out
+	if out == "" {
+		out = cfg.Input + ".results.xlsx"
+	}
+	if ext := strings.ToLower(filepath.Ext(out)); ext != ".xlsx" && ext != ".csv" {
+		return nil, inputErr("--out %s: want a .xlsx or .csv file", out)
+	}
+	cfg.Out = out
+	if cfg.Journal == "" {
+		cfg.Journal = filepath.Join(filepath.Dir(out), filepath.Base(cfg.Input)+".svbatch.db")
+	}
+	// What was validated is this version of the file: Run checks the checksum before sending.
+	sum, err := table.FileSHA256(cfg.Input)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	rep, err := batch.Validate(cfg.Input, cfg.Read)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if !rep.OK() {
+		return nil, &InvalidError{Input: cfg.Input, Report: rep}
+	}
+	plan, err := planOf(cfg.Input, cfg.Read)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	plan.Out = cfg.Out
+	return &Prepared{cfg: cfg, Plan: plan, sum: sum}, nil
+}
+
+// JournalPath is where the run's journal is.
+func (p *Prepared) JournalPath() string { return p.cfg.Journal }
+
+// planOf streams the valid file once to count rows and amounts per operation (checked sums).
+func planOf(input string, opt batch.Options) (*Plan, error) {
+	r, err := batch.Open(input, opt)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	p := &Plan{Input: input, Count: map[svbatch.OperateType]int{}, Amount: map[svbatch.OperateType]int64{},
+		header: r.Header(), extra: r.ExtraHeader(), Encoding: r.Encoding()}
+	for {
+		row, _, err := r.Next()
+		if err == io.EOF {
+			return p, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		p.Rows++
+		p.Count[row.Req.OperateType]++
+		sum, ok := svbatch.AddFen(p.Amount[row.Req.OperateType], row.Req.ChangeValue)
+		if !ok {
+			return nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
+		}
+		p.Amount[row.Req.OperateType] = sum
+	}
+}
+
+// Summary is how a run ended.
+type Summary struct {
+	Outcome      string                 // "complete", "interrupted", "stopped: …", "dry run: nothing sent"
+	Counts       map[svbatch.Status]int // rows per status on the Results sheet
+	Out          string                 // the results file
+	Journal      string                 // the journal ("" for a dry run)
+	InputChanged bool                   // the input changed during the run (changed rows are conflicts)
+	// Stop is why the run ended before every row was handled; nil when it finished.
+	Stop *dispatch.StopError
+	// Err is a failure of svbatch itself that ended the run early (reading the input again): the
+	// results and the journal still say what was done.
+	Err error
+}
+
+// NeedsAttention is the number of rows that did not take effect (svbatch.Status.NeedsAttention).
+func (s *Summary) NeedsAttention() int {
+	n := 0
+	for st, c := range s.Counts {
+		if st.NeedsAttention() {
+			n += c
+		}
+	}
+	return n
+}
+
+// SystemError is a failure of svbatch itself or its disk (the journal, the results file): the
+// cause is in Err; the journal keeps what was sent.
+type SystemError struct{ Err error }
+
+func (e *SystemError) Error() string { return e.Err.Error() }
+func (e *SystemError) Unwrap() error { return e.Err }
+
+// DryRun writes the results with status planned and each row's request_id; it sends nothing and
+// opens no journal.
+func (p *Prepared) DryRun() (*Summary, error) {
+	const outcome = "dry run: nothing sent"
+	counts, err := p.writeResults(p.info(time.Now(), outcome), func(row batch.Row) (svbatch.Result, error) {
+		r := dispatch.ResultOf(row, journal.Entry{}, false, 0)
+		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
+		return r, nil
+	})
+	if err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", p.cfg.Out, err)}
+	}
+	return &Summary{Outcome: outcome, Counts: counts, Out: p.cfg.Out}, nil
+}
+
+// Run sends every row through s, journaling each, and writes the results. onRow (nil = none) is
+// called as each row reaches its status in this run. A run that stops early (a signal, a long ban,
+// a gateway error every row would hit) returns a Summary with Stop set and no error; errors are
+// *InputError (nothing sent) or *SystemError.
+func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line int, st svbatch.Status, amount int64)) (*Summary, error) {
+	cfg := p.cfg
+	j, err := journal.Open(cfg.Journal)
+	if err != nil {
+		if errors.Is(err, journal.ErrLocked) {
+			return nil, inputErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, cfg.Journal)
+		}
+		return nil, inputErr("journal %s: %v", cfg.Journal, err)
+	}
+	defer j.Close()
+	if err := j.CheckNamespace(cfg.Read.IDNamespace); err != nil {
+		var ne *journal.NamespaceError
+		if errors.As(err, &ne) {
+			return nil, &InputError{Err: err}
+		}
+		return nil, &SystemError{Err: err}
+	}
+	params := map[string]string{"id_namespace": cfg.Read.IDNamespace} // what CheckNamespace reads
+	for k, v := range cfg.JournalParams {
+		if k != "id_namespace" {
+			params[k] = v
+		}
+	}
+	runID, err := j.BeginRun(cfg.Input, params)
+	if err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
+	}
+	started := time.Now()
+	dc := cfg.Dispatch
+	dc.IDNamespace, dc.OnRow = cfg.Read.IDNamespace, onRow
+	d := dispatch.New(dc, s, j)
+	if now, err := table.FileSHA256(cfg.Input); err != nil || now != p.sum {
+		return nil, inputErr("%s changed since it was validated (or cannot be read again: %v); nothing was sent: run again", cfg.Input, err)
+	}
+	rows, err := batch.Open(cfg.Input, cfg.Read)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	runErr := d.Run(ctx, rows)
+	rows.Close()
+	if err := j.Flush(); err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
+	}
+	sum := &Summary{Out: cfg.Out, Journal: cfg.Journal, Outcome: "complete"}
+	if now, err := table.FileSHA256(cfg.Input); err != nil || now != p.sum {
+		sum.InputChanged = true
+	}
+	if runErr != nil {
+		if !errors.As(runErr, &sum.Stop) {
+			// not a stop of the run: reading the rows failed; the results say what was done
+			sum.Err = &SystemError{Err: runErr}
+			sum.Outcome = "stopped: " + runErr.Error()
+		} else if sum.Stop.Interrupted() {
+			sum.Outcome = "interrupted"
+		} else {
+			sum.Outcome = "stopped: " + client.Describe(sum.Stop.Err)
+		}
+	}
+	if err := j.EndRun(runID, sum.Outcome); err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
+	}
+	sum.Counts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
+		e, ok, err := j.Get(row.Req.RequestID)
+		return dispatch.ResultOf(row, e, ok, runID), err
+	})
+	if err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", cfg.Out, err)}
+	}
+	return sum, nil
+}
+
+// info is the Summary sheet's parameters.
+func (p *Prepared) info(started time.Time, outcome string) reports.RunInfo {
+	params := [][2]string{{"input", p.Plan.Input}, {"encoding", p.Plan.Encoding}}
+	params = append(params, p.cfg.Params...)
+	params = append(params, [2]string{"started", started.Format(time.RFC3339)}, [2]string{"finished", time.Now().Format(time.RFC3339)},
+		[2]string{"outcome", outcome}, [2]string{"svbatch version", p.cfg.Version})
+	return reports.RunInfo{Params: params}
+}
+
+// writeResults streams the input once more, in line order, writing each row's result.
+func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, error) {
+	w, err := reports.NewResults(p.cfg.Out, p.Plan.header, p.Plan.extra, info, reports.ResultsOptions{SheetRowLimit: p.cfg.SheetRowLimit})
+	if err != nil {
+		return nil, err
+	}
+	counts := map[svbatch.Status]int{}
+	r, err := batch.Open(p.cfg.Input, p.cfg.Read)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	defer r.Close()
+	for {
+		row, _, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		res, err := result(row)
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		counts[res.Status]++
+		if err := w.Write(&res); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return counts, w.Close()
+}

@@ -1,0 +1,127 @@
+package job_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"svbatch"
+	"svbatch/batch"
+	"svbatch/client"
+	"svbatch/job"
+	"svbatch/journal"
+	"svbatch/sandbox"
+)
+
+func sandboxClient(t *testing.T) (*sandbox.Server, *client.Client) {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	cl, err := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, cl
+}
+
+func copyFile(t *testing.T, src, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.Base(src))
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestPrepareAndRun runs the sample file through the procedure against the sandbox: every row
+// succeeds and each request_id reaches the gateway once; a rerun on the same journal sends nothing
+// and reports every row already_done; another id namespace on that journal is refused.
+func TestPrepareAndRun(t *testing.T) {
+	t.Parallel()
+	sb, cl := sandboxClient(t)
+	input := copyFile(t, "../samples/operations.csv", t.TempDir())
+	cfg := job.Config{Input: input}
+
+	prep, err := job.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prep.Plan.Rows == 0 || prep.Plan.Count[svbatch.Charge] == 0 || prep.Plan.Amount[svbatch.Charge] <= 0 {
+		t.Fatalf("plan %+v: want rows and charge totals", prep.Plan)
+	}
+	var seen int
+	sum, err := prep.Run(context.Background(), cl, func(int, svbatch.Status, int64) { seen++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Stop != nil || sum.Counts[svbatch.Succeeded] != prep.Plan.Rows || sum.NeedsAttention() != 0 || seen != prep.Plan.Rows {
+		t.Fatalf("summary %+v (rows reported %d); want all %d succeeded", sum, seen, prep.Plan.Rows)
+	}
+	if got := sb.TotalRequests(); got != prep.Plan.Rows {
+		t.Errorf("the sandbox received %d requests; want %d (one per row)", got, prep.Plan.Rows)
+	}
+	if _, err := os.Stat(sum.Out); err != nil {
+		t.Errorf("results: %v", err)
+	}
+
+	again, err := job.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err = again.Run(context.Background(), cl, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts[svbatch.AlreadyDone] != prep.Plan.Rows || sb.TotalRequests() != prep.Plan.Rows {
+		t.Errorf("rerun %+v, %d requests in all; want every row already_done and nothing sent", sum.Counts, sb.TotalRequests())
+	}
+
+	cfg.Read.IDNamespace = "other"
+	other, err := job.Prepare(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = other.Run(context.Background(), cl, nil)
+	var in *job.InputError
+	var ne *journal.NamespaceError
+	if !errors.As(err, &in) || !errors.As(err, &ne) {
+		t.Errorf("another namespace: got %v; want an *InputError with a *journal.NamespaceError", err)
+	}
+}
+
+// TestPrepareRefusesInvalid: a file with an invalid row is an *InvalidError with every problem,
+// and nothing is written.
+func TestPrepareRefusesInvalid(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(input, []byte("brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id\nB,S,o,O1,1,10.5,C1\nB,S,o,O2,topup,100,C1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := job.Prepare(job.Config{Input: input, Read: batch.Options{}})
+	var inv *job.InvalidError
+	if !errors.As(err, &inv) || len(inv.Report.Errors) != 2 {
+		t.Fatalf("got %v; want an *InvalidError with 2 problems", err)
+	}
+	if _, err := os.Stat(input + ".results.xlsx"); !os.IsNotExist(err) {
+		t.Errorf("results written for an invalid file (%v)", err)
+	}
+	_, err = job.Prepare(job.Config{Input: input, Out: filepath.Join(dir, "r.txt")})
+	var in *job.InputError
+	if !errors.As(err, &in) {
+		t.Errorf("--out r.txt: got %v; want an *InputError", err)
+	}
+}
