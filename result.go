@@ -31,22 +31,9 @@ func (s Status) NeedsAttention() bool {
 	return true
 }
 
-// Result is one input row's outcome, as the Results sheet shows it.
-// ChangeValue is in fen. Fields of the answer are empty when there was none.
-type Result struct {
-	Line int // the row number as the user sees it in the sheet (header = 1)
-
-	// The validated request (canonical values).
-	BrandID, ShopID, OperatorID, OuterOrderID, NewOuterOrderID string
-	OperateType                                                int
-	ChangeValue                                                int64 // fen
-	CustomerID, Mobile, OuterID, OuterType, Reason             string
-	RequestID                                                  string
-
-	Status   Status
-	Note     string // why skipped/conflict/unknown etc., for a person
-	Attempts int
-
+// Answer is the gateway's last answer to a row: what the journal keeps and the Results sheet shows.
+// Fields are empty when there was none.
+type Answer struct {
 	// The business answer, when one came.
 	Answered   bool
 	BizSuccess bool
@@ -63,6 +50,25 @@ type Result struct {
 	TraceID    string // the gateway's request_id (trace id)
 	LatencyMS  int64
 	FinishedAt time.Time
+}
+
+// Result is one input row's outcome, as the Results sheet shows it.
+// ChangeValue is in fen. Fields of the answer are empty when there was none.
+type Result struct {
+	Line int // the row number as the user sees it in the sheet (header = 1)
+
+	// The validated request (canonical values).
+	BrandID, ShopID, OperatorID, OuterOrderID, NewOuterOrderID string
+	OperateType                                                int
+	ChangeValue                                                int64 // fen
+	CustomerID, Mobile, OuterID, OuterType, Reason             string
+	RequestID                                                  string
+
+	Status   Status
+	Note     string // why skipped/conflict/unknown etc., for a person
+	Attempts int
+
+	Answer // the gateway's last answer (empty when none)
 
 	// Raw are the row's cells as read, in the input header's order (the Retry sheet uses them);
 	// Extra are the cells of unknown columns that pass through, in the input header's order.

@@ -40,8 +40,6 @@ func ResultOf(row batch.Row, e journal.Entry, ok bool, runID int64) svbatch.Resu
 	case v.Status == svbatch.Failed && changed:
 		r.Note = v.Note // failed in this run, and the row has changed since
 	}
-	r.Answered, r.BizSuccess, r.ResultOK, r.ResultCode, r.ResultDesc = e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode, e.ResultDesc
-	r.ErrCode, r.ErrMsg, r.ErrSubCode, r.ErrSubMsg = e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg
-	r.TraceID, r.LatencyMS, r.FinishedAt = e.TraceID, e.LatencyMS, e.FinishedAt
+	r.Answer = e.Answer
 	return r
 }

@@ -64,15 +64,8 @@ type Entry struct {
 	Attempts    int            // total sends of this row across runs
 	Note        string
 
-	// The last answer (empty when none):
-	Answered                      bool
-	BizSuccess, ResultOK          bool
-	ResultCode, ResultDesc        string
-	ErrCode                       int
-	ErrMsg, ErrSubCode, ErrSubMsg string
-	TraceID                       string
-	LatencyMS                     int64
-	FinishedAt                    time.Time // stored in UTC; read back in UTC
+	// The last answer (empty when none); FinishedAt is stored in UTC and read back in UTC.
+	svbatch.Answer
 
 	// RunID is the run (BeginRun) current when the entry was last written. It is set by the
 	// journal; any value the caller puts there is ignored.

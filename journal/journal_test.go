@@ -43,10 +43,7 @@ func full(key string, line int) Entry {
 	return Entry{
 		Key: key, Line: line, RequestID: "svb1" + key, Generation: 2, PayloadHash: "h-" + key,
 		State: svbatch.Failed, Attempts: 3, Note: "注意 = note",
-		Answered: true, BizSuccess: true, ResultOK: false, ResultCode: "E01", ResultDesc: "余额不足",
-		ErrCode: 15, ErrMsg: "Remote service error", ErrSubCode: "isv.balance", ErrSubMsg: "not enough",
-		TraceID: "trace-" + key, LatencyMS: 123,
-		FinishedAt: time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CST", 8*3600)),
+		Answer: svbatch.Answer{Answered: true, BizSuccess: true, ResultOK: false, ResultCode: "E01", ResultDesc: "余额不足", ErrCode: 15, ErrMsg: "Remote service error", ErrSubCode: "isv.balance", ErrSubMsg: "not enough", TraceID: "trace-" + key, LatencyMS: 123, FinishedAt: time.Date(2025, 3, 4, 5, 6, 7, 891011121, time.FixedZone("CST", 8*3600))},
 	}
 }
 

@@ -61,9 +61,9 @@ func writeResultsWorkbook(t *testing.T, path string, res [][]string) {
 			Line: int(atoi("row")), BrandID: get("brand_id"), ShopID: get("shop_id"), OperatorID: get("operator_id"),
 			OuterOrderID: get("outer_order_id"), NewOuterOrderID: get("new_outer_order_id"), OperateType: int(atoi("operate_type")),
 			ChangeValue: atoi("change_value"), CustomerID: get("customer_id"), Mobile: get("mobile"), RequestID: get("request_id"),
-			Status: svbatch.Status(get("status")), Attempts: int(atoi("attempts")), Answered: get("biz_success") != "",
-			BizSuccess: get("biz_success") == "true", ResultOK: get("result") == "true", ResultCode: get("result_code"),
-			TraceID: get("trace_id"), FinishedAt: fin, Extra: []string{get("memo")}, Raw: rec[1:],
+			Status: svbatch.Status(get("status")), Attempts: int(atoi("attempts")), Answer: svbatch.Answer{Answered: get("biz_success") != "", BizSuccess: get("biz_success") == "true", ResultOK: get("result") == "true", ResultCode: get("result_code"), TraceID: get("trace_id"), FinishedAt: fin},
+
+			Extra: []string{get("memo")}, Raw: rec[1:],
 		}
 		if err := w.Write(&r); err != nil {
 			t.Fatal(err)
