@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"svbatch"
 	"svbatch/table"
 
 	"github.com/goccy/go-yaml/ast"
@@ -13,21 +14,22 @@ import (
 	"golang.org/x/text/width"
 )
 
-// Canonical column names: the API field names (reports.ResultsColumns writes them in output order).
+// Canonical column names of an input file: the API field names, as the domain names them
+// (svbatch.ResultColumns writes them in the same words).
 const (
-	ColBrandID         = "brand_id"
-	ColShopID          = "shop_id"
-	ColOperatorID      = "operator_id"
-	ColOuterOrderID    = "outer_order_id"
-	ColNewOuterOrderID = "new_outer_order_id"
-	ColOperateType     = "operate_type"
-	ColChangeValue     = "change_value"
-	ColCustomerID      = "customer_id"
-	ColMobile          = "mobile"
-	ColOuterID         = "outer_id"
-	ColOuterType       = "outer_type"
-	ColReason          = "reason"
-	ColRequestID       = "request_id"
+	ColBrandID         = svbatch.ColBrandID
+	ColShopID          = svbatch.ColShopID
+	ColOperatorID      = svbatch.ColOperatorID
+	ColOuterOrderID    = svbatch.ColOuterOrderID
+	ColNewOuterOrderID = svbatch.ColNewOuterOrderID
+	ColOperateType     = svbatch.ColOperateType
+	ColChangeValue     = svbatch.ColChangeValue
+	ColCustomerID      = svbatch.ColCustomerID
+	ColMobile          = svbatch.ColMobile
+	ColOuterID         = svbatch.ColOuterID
+	ColOuterType       = svbatch.ColOuterType
+	ColReason          = svbatch.ColReason
+	ColRequestID       = svbatch.ColRequestID
 )
 
 // canonicalOrder lists the canonical columns in the order svbatch writes them.

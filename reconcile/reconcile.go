@@ -510,8 +510,11 @@ const (
 	nCols
 )
 
-var colNames = [nCols]string{"brand_id", "operate_type", "outer_order_id", "new_outer_order_id", "change_value",
-	"customer_id", "mobile", "outer_type", "outer_id", "status", "row", "biz_success", "result"}
+// colNames are the columns' names: the results file's (svbatch.ResultColumns), which the expected
+// ledger shares but for its expected_status (see DefaultHeader).
+var colNames = [nCols]string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColNewOuterOrderID,
+	svbatch.ColChangeValue, svbatch.ColCustomerID, svbatch.ColMobile, svbatch.ColOuterType, svbatch.ColOuterID,
+	svbatch.ColStatus, svbatch.ColRow, svbatch.ColBizSuccess, svbatch.ColResult}
 
 // colPos is a header resolved once: per column id, its cell position (-1: absent) or constant.
 type colPos struct {
@@ -745,13 +748,14 @@ func blank(cells []string) bool {
 }
 
 // ResultsColumns are the results file's columns reconcile reads; the rest are ignored.
-var ResultsColumns = []string{"row", "brand_id", "operate_type", "outer_order_id", "new_outer_order_id", "change_value",
-	"customer_id", "mobile", "outer_type", "outer_id", "status", "biz_success", "result"}
+var ResultsColumns = []string{svbatch.ColRow, svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID,
+	svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColCustomerID, svbatch.ColMobile, svbatch.ColOuterType,
+	svbatch.ColOuterID, svbatch.ColStatus, svbatch.ColBizSuccess, svbatch.ColResult}
 
 func (r *Report) readResults(src Source, p *problems) error {
 	const file = "results"
 	ci := mapHeader(file, src.Header(), DefaultHeader, nil, p)
-	for _, c := range []string{"brand_id", "operate_type", "outer_order_id", "new_outer_order_id", "change_value", "status"} {
+	for _, c := range []string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColStatus} {
 		if _, ok := ci[c]; !ok {
 			p.add(RowError{File: file, Line: 1, Column: c, Msg: "required column missing (is this a results file of svbatch run?)"})
 		}

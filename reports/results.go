@@ -19,15 +19,9 @@ import (
 	"svbatch"
 )
 
-// ResultsColumns is the fixed header of the Results sheet (and of the results CSV), in order.
-// The input's pass-through columns follow under their own headers. It is the contract between this
-// writer and the reader in package reconcile: change it only together with that reader.
-var ResultsColumns = []string{
-	"row", "brand_id", "shop_id", "operator_id", "outer_order_id", "new_outer_order_id", "operate_type",
-	"change_value", "customer_id", "mobile", "outer_id", "outer_type", "reason", "request_id",
-	"status", "note", "attempts", "biz_success", "result", "result_code", "result_desc",
-	"error_code", "error_msg", "error_sub_code", "error_sub_msg", "trace_id", "latency_ms", "finished_at",
-}
+// ResultsColumns is the fixed header of the Results sheet (and of the results CSV), in order:
+// the names of svbatch.ResultColumns, which define the layout.
+var ResultsColumns = svbatch.ResultColumnNames()
 
 // Sheet names of the results workbook. Results sheets past the first are named "Results (2)", "Results (3)", ….
 const (
@@ -324,54 +318,23 @@ func resFillRow(row []any, r *svbatch.Result, nExtra int) {
 		}
 		return SafeText(s)
 	}
-	num := func(n int64, present bool) any {
-		if !present {
-			return nil
+	for i, c := range svbatch.ResultColumns {
+		v, ok := c.Cell(r)
+		if !ok {
+			row[i] = nil
+			continue
 		}
-		return n
-	}
-	boolText := func(b bool) any {
-		if !r.Answered {
-			return nil
+		switch c.Kind {
+		case svbatch.KindText:
+			row[i] = SafeText(v.(string))
+		case svbatch.KindNumber:
+			row[i] = v.(int64)
+		case svbatch.KindBool:
+			row[i] = strconv.FormatBool(v.(bool))
+		case svbatch.KindTime:
+			row[i] = v.(time.Time).Format(time.RFC3339)
 		}
-		if b {
-			return "true"
-		}
-		return "false"
 	}
-	finished := any(nil)
-	if !r.FinishedAt.IsZero() {
-		finished = r.FinishedAt.Format(time.RFC3339)
-	}
-	validOp := r.OperateType >= 1 && r.OperateType <= 4
-	row[0] = int64(r.Line)
-	row[1] = text(r.BrandID)
-	row[2] = text(r.ShopID)
-	row[3] = text(r.OperatorID)
-	row[4] = text(r.OuterOrderID)
-	row[5] = text(r.NewOuterOrderID)
-	row[6] = num(int64(r.OperateType), r.OperateType != 0)
-	row[7] = num(r.ChangeValue, r.ChangeValue != 0 || validOp)
-	row[8] = text(r.CustomerID)
-	row[9] = text(r.Mobile)
-	row[10] = text(r.OuterID)
-	row[11] = text(r.OuterType)
-	row[12] = text(r.Reason)
-	row[13] = text(r.RequestID)
-	row[14] = text(string(r.Status))
-	row[15] = text(r.Note)
-	row[16] = int64(r.Attempts)
-	row[17] = boolText(r.BizSuccess)
-	row[18] = boolText(r.ResultOK)
-	row[19] = text(r.ResultCode)
-	row[20] = text(r.ResultDesc)
-	row[21] = num(int64(r.ErrCode), r.ErrCode != 0)
-	row[22] = text(r.ErrMsg)
-	row[23] = text(r.ErrSubCode)
-	row[24] = text(r.ErrSubMsg)
-	row[25] = text(r.TraceID)
-	row[26] = num(r.LatencyMS, r.LatencyMS != 0 || r.Attempts > 0)
-	row[27] = finished
 	n := len(ResultsColumns)
 	for i := 0; i < nExtra; i++ {
 		if i < len(r.Extra) {
