@@ -99,3 +99,7 @@ func ResultColumnNames() []string {
 	}
 	return names
 }
+
+// BalanceColumns is the header of a balances file: the sandbox's /sandbox/balances.csv export,
+// an expected closing-balances file, and what reconcile reads. Amounts (available, frozen) in fen.
+var BalanceColumns = []string{ColBrandID, ColCustomerID, ColMobile, ColOuterType, ColOuterID, "available", "frozen"}

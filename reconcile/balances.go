@@ -13,10 +13,6 @@ import (
 var msgBalanceTooLarge = fmt.Sprintf("beyond the limit of ±%d fen (±%d.%02d yuan) per balance: refused, never truncated",
 	svbatch.MaxBalance, svbatch.MaxBalance/100, svbatch.MaxBalance%100)
 
-// BalanceColumns is the balances file shape (the sandbox's /sandbox/balances.csv):
-// one account per row, available and frozen in fen.
-var BalanceColumns = []string{"brand_id", "customer_id", "mobile", "outer_type", "outer_id", "available", "frozen"}
-
 // Balance is one account's closing balances, fen.
 type Balance struct {
 	BrandID string

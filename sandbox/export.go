@@ -7,12 +7,13 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"svbatch"
 	"time"
 )
 
-// BalancesHeader and OperationsHeader are the header rows of the two CSV exports.
+// OperationsHeader is the header row of the operation log export; the balances export's is
+// svbatch.BalanceColumns.
 var (
-	BalancesHeader   = []string{"brand_id", "customer_id", "mobile", "outer_type", "outer_id", "available", "frozen"}
 	OperationsHeader = []string{"seq", "request_id", "brand_id", "shop_id", "operate_type", "outer_order_id",
 		"new_outer_order_id", "change_value", "customer_id", "mobile", "outer_type", "outer_id", "result_code", "applied_at"}
 )
@@ -52,7 +53,7 @@ func (l *ledger) balances() []Balance {
 	return out
 }
 
-// WriteBalancesCSV writes the balances export: BalancesHeader, one row per account, amounts in fen.
+// WriteBalancesCSV writes the balances export: svbatch.BalanceColumns, one row per account, amounts in fen.
 func (s *Server) WriteBalancesCSV(w io.Writer) error { return writeBalances(w, s.Balances()) }
 
 // WriteOperationsCSV writes the operations export: OperationsHeader, one row per applied operation
@@ -61,7 +62,7 @@ func (s *Server) WriteOperationsCSV(w io.Writer) error { return writeOperations(
 
 func writeBalances(w io.Writer, bs []Balance) error {
 	cw := csv.NewWriter(w)
-	cw.Write(BalancesHeader)
+	cw.Write(svbatch.BalanceColumns)
 	for _, b := range bs {
 		cw.Write([]string{b.BrandID, b.CustomerID, b.Mobile, b.OuterType, b.OuterID,
 			strconv.FormatInt(b.Available, 10), strconv.FormatInt(b.Frozen, 10)})

@@ -123,7 +123,7 @@ func gen(in, expectedPath, balancesPath string) error {
 	if err != nil {
 		return err
 	}
-	bw.Write([]string{"brand_id", "customer_id", "mobile", "outer_type", "outer_id", "available", "frozen"})
+	bw.Write(svbatch.BalanceColumns)
 	for _, k := range keys {
 		a := accts[k]
 		bw.Write([]string{a.brand, a.customerID, a.mobile, a.outerType, a.outerID, strconv.FormatInt(a.available, 10), strconv.FormatInt(a.frozen, 10)})
