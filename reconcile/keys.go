@@ -1,0 +1,134 @@
+package reconcile
+
+import (
+	"strconv"
+	"strings"
+	"svbatch"
+)
+
+const sep = "\x1f"
+
+// packKey packs the identity; sorting packed keys sorts by (brand_id, operate_type, outer_order_id,
+// new_outer_order_id).
+func packKey(brand string, op svbatch.OperateType, outer, newOuter string) string {
+	return brand + sep + strconv.Itoa(int(op)) + sep + outer + sep + newOuter
+}
+
+// appendKey appends the packed key (as packKey) to b.
+func appendKey(b []byte, brand string, op svbatch.OperateType, outer, newOuter string) []byte {
+	b = append(b, brand...)
+	b = append(b, sep...)
+	b = strconv.AppendInt(b, int64(op), 10)
+	b = append(b, sep...)
+	b = append(b, outer...)
+	b = append(b, sep...)
+	return append(b, newOuter...)
+}
+
+// packedEquals reports whether packed == packCust(c), without building the packed string.
+func packedEquals(packed string, c Customer) bool {
+	if c == (Customer{}) {
+		return packed == ""
+	}
+	for i, f := range [4]string{c.CustomerID, c.Mobile, c.OuterType, c.OuterID} {
+		if !strings.HasPrefix(packed, f) {
+			return false
+		}
+		packed = packed[len(f):]
+		if i < 3 {
+			if !strings.HasPrefix(packed, sep) {
+				return false
+			}
+			packed = packed[len(sep):]
+		}
+	}
+	return packed == ""
+}
+
+// Identity is the key rows are matched on.
+type Identity struct {
+	BrandID         string
+	OperateType     int
+	OuterOrderID    string
+	NewOuterOrderID string
+}
+
+func unpackKey(k string) Identity {
+	p := strings.SplitN(k, sep, 4)
+	for len(p) < 4 {
+		p = append(p, "")
+	}
+	op, _ := strconv.Atoi(p[1])
+	return Identity{BrandID: p[0], OperateType: op, OuterOrderID: p[2], NewOuterOrderID: p[3]}
+}
+
+// Customer is a row's customer identity fields.
+type Customer struct{ CustomerID, Mobile, OuterType, OuterID string }
+
+func packCust(c Customer) string {
+	if c == (Customer{}) {
+		return ""
+	}
+	return c.CustomerID + sep + c.Mobile + sep + c.OuterType + sep + c.OuterID
+}
+
+func unpackCust(s string) Customer {
+	if s == "" {
+		return Customer{}
+	}
+	p := strings.SplitN(s, sep, 4)
+	for len(p) < 4 {
+		p = append(p, "")
+	}
+	return Customer{CustomerID: p[0], Mobile: p[1], OuterType: p[2], OuterID: p[3]}
+}
+
+// String shows the fields that are set: "customer_id=C1 mobile=138…".
+func (c Customer) String() string {
+	var parts []string
+	for _, f := range []struct{ k, v string }{{"customer_id", c.CustomerID}, {"mobile", c.Mobile}, {"outer_type", c.OuterType}, {"outer_id", c.OuterID}} {
+		if f.v != "" {
+			parts = append(parts, f.k+"="+f.v)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// custDiffers reports whether a field the expected row gives differs from the result's.
+func custDiffers(exp, got Customer) bool {
+	return (exp.CustomerID != "" && exp.CustomerID != got.CustomerID) ||
+		(exp.Mobile != "" && exp.Mobile != got.Mobile) ||
+		(exp.OuterType != "" && !strings.EqualFold(exp.OuterType, got.OuterType)) ||
+		(exp.OuterID != "" && exp.OuterID != got.OuterID)
+}
+
+// chunked is an append-only slice in fixed chunks: growing it never copies (no 2× peak).
+type chunked[T any] struct{ chunks [][]T }
+
+const chunkSize = 1 << 15
+
+func (c *chunked[T]) add(v T) int32 {
+	n := len(c.chunks)
+	if n == 0 || len(c.chunks[n-1]) == chunkSize {
+		c.chunks = append(c.chunks, make([]T, 0, chunkSize))
+		n++
+	}
+	c.chunks[n-1] = append(c.chunks[n-1], v)
+	return int32((n-1)*chunkSize + len(c.chunks[n-1]) - 1)
+}
+
+func (c *chunked[T]) at(i int32) *T { return &c.chunks[int(i)/chunkSize][int(i)%chunkSize] }
+
+func (c *chunked[T]) len() int {
+	if len(c.chunks) == 0 {
+		return 0
+	}
+	return (len(c.chunks)-1)*chunkSize + len(c.chunks[len(c.chunks)-1])
+}
+
+// ref points at an expected row (≥ 0) or an unexpected results row (< 0: -(i+1)).
+type ref int32
+
+func expRef(i int32) ref { return ref(i) }
+
+func unexRef(i int32) ref { return ref(-(i + 1)) }
