@@ -9,9 +9,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"svbatch"
 	"testing"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/table"
 )

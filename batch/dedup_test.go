@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"svbatch"
 	"testing"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/table"
 )

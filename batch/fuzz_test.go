@@ -5,10 +5,11 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"svbatch"
-	"svbatch/table"
 	"testing"
 	"unicode/utf8"
+
+	"svbatch"
+	"svbatch/table"
 )
 
 // FuzzCSVRows feeds arbitrary bytes through the CSV path (encoding detection, delimiter

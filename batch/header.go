@@ -6,12 +6,13 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"svbatch"
-	"svbatch/table"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"golang.org/x/text/width"
+
+	"svbatch"
+	"svbatch/table"
 )
 
 // Canonical column names of an input file: the API field names, as the domain names them

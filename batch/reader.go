@@ -8,9 +8,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"svbatch"
 	"unicode/utf8"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/table"
 )

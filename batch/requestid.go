@@ -3,6 +3,7 @@ package batch
 import (
 	"crypto/sha256"
 	"encoding/binary"
+
 	"svbatch"
 )
 

@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"strconv"
-	"svbatch"
 	"testing"
+
+	"svbatch"
 )
 
 // TestRequestIDVectors holds the reader's allocation-light derivation to the shared vectors and

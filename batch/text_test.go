@@ -3,11 +3,12 @@ package batch
 import (
 	"fmt"
 	"strings"
-	"svbatch"
-	"svbatch/table"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"svbatch"
+	"svbatch/table"
 )
 
 // textProblemRef is the plain statement of textProblem's rules (rune by rune), which the fast

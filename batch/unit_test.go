@@ -2,8 +2,9 @@ package batch
 
 import (
 	"strings"
-	"svbatch"
 	"testing"
+
+	"svbatch"
 )
 
 func TestCanonicalHeader(t *testing.T) {

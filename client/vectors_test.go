@@ -4,8 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"svbatch"
 	"testing"
+
+	"svbatch"
 )
 
 // sharedVectors locates ../shared/testvectors (beside the repository) or SVBATCH_TESTVECTORS.

@@ -30,9 +30,9 @@ import (
 	"sync"
 	"time"
 
-	"svbatch"
-
 	sqlite "modernc.org/sqlite"
+
+	"svbatch"
 )
 
 // ErrLocked means another process has the journal open.

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
 	"svbatch"
 	"svbatch/table"
 )

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"strconv"
 	"strings"
+
 	"svbatch"
 )
 

@@ -6,8 +6,9 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"svbatch"
 	"testing"
+
+	"svbatch"
 )
 
 // memSource is an in-memory Source over CSV text (header on the first line).

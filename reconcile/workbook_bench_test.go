@@ -6,10 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"svbatch/reconcile"
-	"svbatch/reports"
 	"testing"
 	"time"
+
+	"svbatch/reconcile"
+	"svbatch/reports"
 )
 
 // BenchmarkReconcileWorkbook1M adds writing the workbook (a ~990,000-row Matched sheet) to the join.

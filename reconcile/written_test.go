@@ -3,12 +3,13 @@ package reconcile_test
 import (
 	"path/filepath"
 	"strconv"
+	"testing"
+	"time"
+
 	"svbatch"
 	"svbatch/reconcile"
 	"svbatch/reports"
 	"svbatch/table"
-	"testing"
-	"time"
 )
 
 // TestFilesWrittenByReports reconciles the fixture from a results workbook written by

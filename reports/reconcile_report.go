@@ -3,8 +3,9 @@ package reports
 import (
 	"iter"
 	"strconv"
-	"svbatch/reconcile"
 	"time"
+
+	"svbatch/reconcile"
 )
 
 // ReconciliationSheetNames are the category sheets' names in the reconciliation workbook.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"svbatch"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/client"
 )
 

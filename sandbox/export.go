@@ -7,8 +7,9 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
-	"svbatch"
 	"time"
+
+	"svbatch"
 )
 
 // OperationsHeader is the header row of the operation log export; the balances export's is

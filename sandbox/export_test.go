@@ -8,9 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"svbatch"
 	"testing"
 
+	"svbatch"
 	"svbatch/client"
 )
 

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"svbatch"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/client"
 )
 

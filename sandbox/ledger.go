@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"svbatch"
 	"time"
 
+	"svbatch"
 	"svbatch/client"
 )
 

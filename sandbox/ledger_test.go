@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"svbatch"
 	"sync"
 	"testing"
 
+	"svbatch"
 	"svbatch/client"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"svbatch"
 
+	"svbatch"
 	"svbatch/client"
 )
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"svbatch"
 	"sync"
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/client"
 )
 

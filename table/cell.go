@@ -3,8 +3,9 @@ package table
 import (
 	"strconv"
 	"strings"
-	"svbatch"
 	"time"
+
+	"svbatch"
 )
 
 // Note is what an XLSX cell tells beyond its text: the validator turns a note into a problem

@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"svbatch"
 	"sync/atomic"
 	"testing"
 
+	"svbatch"
 	"svbatch/client"
 )
 

@@ -4,9 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"svbatch"
 	"testing"
 
+	"svbatch"
 	"svbatch/sandbox"
 )
 

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"svbatch"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"svbatch"
 	"svbatch/batch"
 	"svbatch/reconcile"
 	"svbatch/reports"

@@ -19,12 +19,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"svbatch"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/sandbox"
 )
 

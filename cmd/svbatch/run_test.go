@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"svbatch"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/dispatch"
 	"svbatch/reports"

@@ -10,11 +10,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"svbatch"
 	"sync"
 	"testing"
 	"time"
 
+	"svbatch"
 	"svbatch/client"
 	"svbatch/sandbox"
 )

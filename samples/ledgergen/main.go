@@ -15,8 +15,8 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"svbatch"
 
+	"svbatch"
 	"svbatch/batch"
 )
 
