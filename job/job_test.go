@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"svbatch"
@@ -62,13 +63,13 @@ func TestPrepareAndRun(t *testing.T) {
 	if prep.Plan.Rows == 0 || prep.Plan.Count[svbatch.Charge] == 0 || prep.Plan.Amount[svbatch.Charge] <= 0 {
 		t.Fatalf("plan %+v: want rows and charge totals", prep.Plan)
 	}
-	var seen int
-	sum, err := prep.Run(context.Background(), cl, func(int, svbatch.Status, int64) { seen++ })
+	var seen atomic.Int64 // onRow is called from any goroutine
+	sum, err := prep.Run(context.Background(), cl, func(int, svbatch.Status, int64) { seen.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Stop != nil || sum.Counts[svbatch.Succeeded] != prep.Plan.Rows || sum.NeedsAttention() != 0 || seen != prep.Plan.Rows {
-		t.Fatalf("summary %+v (rows reported %d); want all %d succeeded", sum, seen, prep.Plan.Rows)
+	if sum.Stop != nil || sum.Counts[svbatch.Succeeded] != prep.Plan.Rows || sum.NeedsAttention() != 0 || seen.Load() != int64(prep.Plan.Rows) {
+		t.Fatalf("summary %+v (rows reported %d); want all %d succeeded", sum, seen.Load(), prep.Plan.Rows)
 	}
 	if got := sb.TotalRequests(); got != prep.Plan.Rows {
 		t.Errorf("the sandbox received %d requests; want %d (one per row)", got, prep.Plan.Rows)
