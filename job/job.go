@@ -205,7 +205,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 		if errors.Is(err, journal.ErrLocked) {
 			return nil, inputErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, cfg.Journal)
 		}
-		return nil, inputErr("journal %s: %v", cfg.Journal, err)
+		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 	}
 	defer j.Close()
 	if err := j.CheckNamespace(cfg.Read.IDNamespace); err != nil {

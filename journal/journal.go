@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -137,7 +138,7 @@ func Open(path string) (*Journal, error) {
 	if path == "" {
 		return nil, errors.New("open journal: empty path")
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := realPath(path)
 	if err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", path, err)
 	}
@@ -171,7 +172,26 @@ func Open(path string) (*Journal, error) {
 	return j, nil
 }
 
-// Path returns the journal's absolute file name.
+// realPath is path made absolute with every symbolic link resolved (of the file, when it exists,
+// and of its folder), so that the lock beside it is the same file whatever path reaches the journal.
+func realPath(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", err
+	}
+	if p, err := filepath.EvalSymlinks(abs); err == nil {
+		return p, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return abs, nil // a folder that does not exist: opening the journal will say so
+	}
+	return filepath.Join(dir, filepath.Base(abs)), nil
+}
+
+// Path returns the journal's absolute file name, symbolic links resolved.
 func (j *Journal) Path() string { return j.path }
 
 // dsn turns a file name into a SQLite URI (so '?', '#' and '%' in names are safe) with the

@@ -569,3 +569,28 @@ func TestCloseLeavesJournalAndLock(t *testing.T) {
 		t.Errorf("files after Close = %v; want %v", names, want)
 	}
 }
+
+// TestLockThroughSymlinks: a second Open through a symbolic link to the journal, or to its
+// folder, is refused as locked too: the lock follows the file, not the path.
+func TestLockThroughSymlinks(t *testing.T) {
+	t.Parallel()
+	j, path := openTemp(t)
+	defer j.Close()
+	other := t.TempDir()
+	fileLink := filepath.Join(other, "link.svbatch.db")
+	dirLink := filepath.Join(other, "dir")
+	if err := os.Symlink(path, fileLink); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Symlink(filepath.Dir(path), dirLink); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{fileLink, filepath.Join(dirLink, filepath.Base(path))} {
+		if j2, err := Open(p); !errors.Is(err, ErrLocked) {
+			if j2 != nil {
+				j2.Close()
+			}
+			t.Errorf("Open(%s) = %v; want ErrLocked (it is %s)", p, err, path)
+		}
+	}
+}

@@ -25,6 +25,7 @@ const (
 	exitFailed      = 1 // finished with failed/unknown rows, or reconciliation breaks
 	exitUsage       = 2 // bad usage or invalid input: nothing sent
 	exitInterrupted = 3 // interrupted, resumable
+	exitSystem      = 4 // svbatch itself failed (journal, disk): the cause is printed; rerun after fixing it
 )
 
 // exitError carries the exit code a command wants; its message (if any) is printed on stderr.

@@ -61,7 +61,8 @@ was sent is reported as a conflict instead of being sent twice.
 Exit codes: 0 every row succeeded; 1 some rows failed, are unknown, skipped or in conflict (see the
 Retry sheet); 2 bad usage, invalid input, or a gateway error that every row would hit (nothing more
 is sent); 3 interrupted (Ctrl-C, SIGTERM, or a flow-control ban longer than --max-ban-wait):
-run the same command again to resume.`,
+run the same command again to resume; 4 svbatch itself failed (the journal, the disk): the cause is
+printed, fix it and run the same command again.`,
 		Example: `  # rehearse against a local sandbox (svbatch sandbox), then for real:
   SVBATCH_APP_SECRET=sandbox-secret svbatch run samples/operations.csv \
       --gateway http://127.0.0.1:8795/router/rest --app-key sandbox --qps 20 --yes
@@ -213,7 +214,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 // runExit is the one mapping from how a run ended to svbatch's exit code (DESIGN.md §7).
 func runExit(sum *job.Summary) error {
 	if sum.Err != nil {
-		return sum.Err
+		return withCode(exitSystem, sum.Err)
 	}
 	switch stop := sum.Stop; {
 	case stop == nil:
@@ -221,8 +222,8 @@ func runExit(sum *job.Summary) error {
 		return withCode(exitInterrupted, nil)
 	case stop.RunStopping():
 		return withCode(exitUsage, fmt.Errorf("stopped at row %d: %s; nothing more was sent", stop.Line, client.Describe(stop.Err)))
-	default:
-		return withCode(exitFailed, fmt.Errorf("stopped at row %d: %v; nothing more was sent (the journal keeps what was)", stop.Line, stop.Err))
+	default: // the journal failed
+		return withCode(exitSystem, fmt.Errorf("stopped at row %d: %v; nothing more was sent (the journal keeps what was): fix the cause, then run the same command again", stop.Line, stop.Err))
 	}
 	if sum.NeedsAttention() > 0 {
 		return withCode(exitFailed, nil)
@@ -230,12 +231,16 @@ func runExit(sum *job.Summary) error {
 	return nil
 }
 
-// runError maps job's typed errors to exit codes: nothing sent (2), or svbatch itself failed (1).
+// runError maps job's typed errors to exit codes: nothing sent (2), or svbatch itself failed (4).
 func runError(err error) error {
 	var inv *job.InvalidError
 	var in *job.InputError
-	if errors.As(err, &inv) || errors.As(err, &in) {
+	var sys *job.SystemError
+	switch {
+	case errors.As(err, &inv), errors.As(err, &in):
 		return withCode(exitUsage, err)
+	case errors.As(err, &sys):
+		return withCode(exitSystem, err)
 	}
 	return err
 }

@@ -232,6 +232,9 @@ func TestRunExitCodes(t *testing.T) {
 			e["SVBATCH_APP_SECRET"] = "not-the-secret"
 			return e
 		}, code: 2, requests: func(n int) bool { return n == 1 }, stderr: "signature"},
+		// svbatch itself failed (a journal that cannot be opened): 4 with the cause, nothing sent
+		{name: "journal cannot be opened", ops: ok, args: []string{"--journal", "/proc/nonexistent/j.svbatch.db"}, code: 4,
+			requests: func(n int) bool { return n == 0 }, stderr: "journal"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
