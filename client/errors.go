@@ -111,10 +111,18 @@ const (
 	RunStopping
 	// Canceled: the caller's context ended.
 	Canceled
+	// IDUsed: the gateway already holds this request_id with other values (isv.request-id-conflict):
+	// it proves the id was used, so the row is a conflict, never failed and never resent under a
+	// new id (which could move the money twice).
+	IDUsed
 )
 
+// SubCodeRequestIDConflict is the sub_code of an answer saying the request_id was already used with
+// other values.
+const SubCodeRequestIDConflict = "isv.request-id-conflict"
+
 func (c Class) String() string {
-	return [...]string{"ok", "flow-control", "transient", "outcome-unknown", "final", "run-stopping", "canceled"}[c]
+	return [...]string{"ok", "flow-control", "transient", "outcome-unknown", "final", "run-stopping", "canceled", "id-used"}[c]
 }
 
 // Classify maps an error from Do/Call to its Class. A nil error is OK.
@@ -159,6 +167,8 @@ func classifyAPI(e *APIError) Class {
 		return Transient
 	case e.Code == 25 || e.Code == 26 || e.Code == 27 || e.Code == 29 || e.Code == 31:
 		return RunStopping
+	case sub == SubCodeRequestIDConflict:
+		return IDUsed
 	case strings.HasPrefix(sub, "isv."),
 		e.Code >= 11 && e.Code <= 13, e.Code >= 21 && e.Code <= 34, e.Code >= 40 && e.Code <= 43, e.Code == 50:
 		return Final

@@ -226,6 +226,11 @@ func (r *Retrier) Run(ctx context.Context, send func(ctx context.Context) (*Resp
 				out.Status = svbatch.Failed
 			}
 			return out
+		case IDUsed:
+			// the gateway holds this request_id with other values: whatever an earlier attempt did,
+			// this row is a conflict, for a person to look at
+			out.Status = svbatch.Conflict
+			return out
 		case Final:
 			// a definitive rejection of this attempt; failed unless an earlier one may have applied
 			if !appliedBefore {

@@ -35,6 +35,7 @@ type Verdict struct {
 //   - succeeded earlier: already_done, or conflict if the row has changed since (never resent:
 //     the gateway keeps the first);
 //   - failed: stays failed, unless --retry-failed, which sends it under a new generation;
+//   - refused by the gateway as a request_id used with other values: conflict, never resent;
 //   - sent before with other values (unknown, in flight at a crash): conflict, never resent;
 //   - otherwise (pending, unknown, sending with the same values): send, with the same request_id.
 func Decide(p Prior) Verdict {
@@ -48,6 +49,10 @@ func Decide(p Prior) Verdict {
 			return Verdict{Status: svbatch.Conflict, Note: conflictNote("succeeded")}
 		}
 		return Verdict{Status: svbatch.AlreadyDone, Note: "succeeded in an earlier run; not resent"}
+	case svbatch.Conflict:
+		// the gateway said the request_id was used with other values: never resent, not even
+		// under a new generation
+		return Verdict{Status: svbatch.Conflict, Note: msgIDUsed}
 	case svbatch.Failed:
 		if p.RetryFailed {
 			return Verdict{Send: true, NewGeneration: true}
@@ -66,6 +71,9 @@ func Decide(p Prior) Verdict {
 	}
 	return Verdict{Send: true, MaybeApplied: p.Sent}
 }
+
+// msgIDUsed is the note of a row whose request_id the gateway holds with other values.
+const msgIDUsed = "conflict: the gateway already holds this request_id with other values (isv.request-id-conflict), so this row or an earlier version of it was applied: never resent; compare the account with what you meant and correct it by hand"
 
 func conflictNote(what string) string {
 	return fmt.Sprintf("conflict: sent earlier with other values (that send %s; the gateway keeps the first): put the row back as it was, or correct the account by hand", what)

@@ -49,6 +49,10 @@ func TestDecide(t *testing.T) {
 		// Refused before the ledger, keeping an earlier send's payload: the same rule.
 		{svbatch.Pending, true, false}: {sendMay, sendMay},
 		{svbatch.Pending, true, true}:  {conflict, conflict},
+		// The gateway said the id is used with other values: conflict, even with --retry-failed.
+		{svbatch.Conflict, true, false}: {conflict, conflict},
+		{svbatch.Conflict, true, true}:  {conflict, conflict},
+
 		// Never sent (pending, skipped): sent; a changed row is no conflict, nothing went out.
 		{svbatch.Pending, false, false}: {send, send},
 		{svbatch.Pending, false, true}:  {send, send},

@@ -445,6 +445,8 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 		return back.State, runStop
 	case svbatch.Unknown:
 		note = "no definitive answer after retries; a rerun resends it with the same request_id (safe)"
+	case svbatch.Conflict:
+		note = msgIDUsed
 	}
 	if _, err := save(st, note); err != nil {
 		return st, err
