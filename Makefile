@@ -53,7 +53,7 @@ fuzz:
 
 ## bench: the speed and memory targets of the issues. Whole-scenario benchmarks (a million rows, a
 ## paced run) run once; the per-request ones (signing, the sandbox's req/s) run as long as Go wants.
-SCENARIO_PKGS = ./batch ./cmd/... ./journal ./reconcile ./reports
+SCENARIO_PKGS = ./batch ./table ./dispatch ./cmd/... ./journal ./reconcile ./reports
 MICRO_PKGS = ./client ./sandbox
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(MICRO_PKGS)
