@@ -26,8 +26,8 @@ import (
 type Config struct {
 	Input   string
 	Read    batch.Options
-	Out     string // results file, .xlsx or .csv; "" = <input>.results.xlsx
-	Journal string // "" = <input's name>.svbatch.db beside Out
+	Out     string // results file, .xlsx or .csv; "" = DefaultOut
+	Journal string // "" = DefaultJournal
 	DryRun  bool
 
 	// Dispatch is how to send; its IDNamespace is Read.IDNamespace and its OnRow Run's onRow.
@@ -88,14 +88,14 @@ type Prepared struct {
 func Prepare(cfg Config) (*Prepared, error) {
 	out := cfg.Out
 	if out == "" {
-		out = cfg.Input + ".results.xlsx"
+		out = DefaultOut(cfg.Input, cfg.DryRun)
 	}
 	if ext := strings.ToLower(filepath.Ext(out)); ext != ".xlsx" && ext != ".csv" {
 		return nil, inputErr("--out %s: want a .xlsx or .csv file", out)
 	}
 	cfg.Out = out
 	if cfg.Journal == "" {
-		cfg.Journal = filepath.Join(filepath.Dir(out), filepath.Base(cfg.Input)+".svbatch.db")
+		cfg.Journal = DefaultJournal(cfg.Input, out)
 	}
 	// What was validated is this version of the file: Run checks the checksum before sending.
 	sum, err := table.FileSHA256(cfg.Input)

@@ -519,7 +519,11 @@ func TestRunDryRunRequestIDs(t *testing.T) {
 	if _, stderr, code := runCLI(t, g.env(), "run", in, "--dry-run", "--id-namespace", "ns-1"); code != 0 {
 		t.Fatalf("dry run: exit %d\n%s", code, stderr)
 	}
-	for i, r := range rtReadResults(t, in+".results.xlsx") {
+	// A dry run has its own default name: it never overwrites the real results.
+	if _, err := os.Stat(in + ".results.xlsx"); !os.IsNotExist(err) {
+		t.Errorf("the dry run wrote %s.results.xlsx (%v); want its own file", in, err)
+	}
+	for i, r := range rtReadResults(t, in+".dry-run.results.xlsx") {
 		op, _ := svbatch.ParseOperateType(ops[i].op)
 		if want := svbatch.RequestIDv1("ns-1", ops[i].brand, int(op), ops[i].outer, ops[i].newOuter); r["request_id"] != want {
 			t.Errorf("row %s: %s; want %s", r["row"], r["request_id"], want)
