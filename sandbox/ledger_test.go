@@ -190,8 +190,9 @@ func TestReplayAndConflict(t *testing.T) {
 	if ae.Code != 41 || ae.SubCode != "isv.request-id-conflict" || !strings.Contains(ae.SubMsg, "change_value") || !strings.Contains(ae.SubMsg, req.RequestID) {
 		t.Errorf("got %+v; want code 41 isv.request-id-conflict naming change_value and the request_id", ae)
 	}
-	if got := client.Classify(ae); got != client.Final {
-		t.Errorf("got class %v; want final", got)
+	// the answer proves the id was used: a conflict for the client, never a failure to resend
+	if got := client.Classify(ae); got != client.IDUsed {
+		t.Errorf("got class %v; want id-used", got)
 	}
 	// even a reason-only change is a conflict (the payload is compared whole)
 	changed = req
