@@ -91,6 +91,44 @@ func (e *ResponseError) Error() string {
 	return s
 }
 
+// NotFound reports whether the HTTP status says the gateway has no such endpoint (404, 405): the
+// request reached a web server but no API, so nothing was applied (a path typo, a wrong host).
+func (e *ResponseError) NotFound() bool { return e.HTTPStatus == 404 || e.HTTPStatus == 405 }
+
+// UnreachableError stops a run whose gateway has not answered as TOP for a while: every attempt
+// failed to reach the API (connection refused, DNS, TLS, timeouts, HTTP answers that are not TOP's).
+// It is returned instead of sending, so the row it is returned for was not sent.
+type UnreachableError struct {
+	Since time.Time     // the first failure since the last TOP answer (or since the run began)
+	For   time.Duration // how long it has failed
+	Never bool          // no TOP answer at all in this run: most likely a wrong --gateway
+	Cause error         // the last failure
+}
+
+func (e *UnreachableError) Error() string {
+	if e.Never {
+		return fmt.Sprintf("the gateway cannot be reached (no answer from the API for %s): %v; check --gateway / SVBATCH_GATEWAY and the network", e.For.Round(time.Second), e.Cause)
+	}
+	return fmt.Sprintf("the gateway has been unreachable since %s (%s): %v", e.Since.Format("15:04:05"), e.For.Round(time.Second), e.Cause)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Cause }
+
+// Reached reports whether err (from Do) shows that the API answered: no error, or a TOP error
+// response. A transport failure or an HTTP answer that is not TOP's (404, an HTML page) did not.
+func Reached(err error) bool {
+	if err == nil {
+		return true
+	}
+	var api *APIError
+	if errors.As(err, &api) {
+		return true
+	}
+	var te *TransportError
+	var re *ResponseError
+	return !errors.As(err, &te) && !errors.As(err, &re)
+}
+
 // Class says what to do about an error (DESIGN.md §2).
 type Class int
 
@@ -130,6 +168,10 @@ func Classify(err error) Class {
 	if err == nil {
 		return OK
 	}
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return RunStopping
+	}
 	var api *APIError
 	if errors.As(err, &api) {
 		return classifyAPI(api)
@@ -146,6 +188,9 @@ func Classify(err error) Class {
 	}
 	var re *ResponseError
 	if errors.As(err, &re) {
+		if re.NotFound() {
+			return Transient // no API there: not applied
+		}
 		return OutcomeUnknown
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {

@@ -158,9 +158,17 @@ type Retrier struct {
 // notApplied reports whether err proves the gateway did not apply the request: flow control and
 // run-stopping errors are refused before the ledger, and an unsent request never reached it.
 func notApplied(err error) bool {
+	var ue *UnreachableError
+	if errors.As(err, &ue) {
+		return true // returned instead of sending
+	}
 	var te *TransportError
 	if errors.As(err, &te) {
 		return !te.Sent
+	}
+	var re *ResponseError
+	if errors.As(err, &re) && re.NotFound() {
+		return true
 	}
 	c := Classify(err)
 	return c == FlowControl || c == RunStopping

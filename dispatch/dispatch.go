@@ -61,6 +61,10 @@ type Config struct {
 	MaxQueued int
 	// OnRow, when set, is called once per row as it reaches its status in this run (any goroutine).
 	OnRow func(line int, status svbatch.Status, amount int64)
+	// UnreachableAfter stops the run when no send has reached the API for this long and none has
+	// in this run (0 = DefaultUnreachableAfter); OutageWait the same after earlier answers
+	// (0 = DefaultOutageWait). The run then stops with a *client.UnreachableError.
+	UnreachableAfter, OutageWait time.Duration
 }
 
 // StopError stops a run before every row was handled. The rows not handled stay resumable.
@@ -79,11 +83,23 @@ func (e *StopError) Error() string {
 func (e *StopError) Unwrap() error { return e.Err }
 
 // Interrupted reports whether the stop is an interruption, resumable as is: a signal (the context's
-// end) or a flow-control ban longer than the run will wait. Other stops need a fix first: a
-// run-stopping gateway error (signature, app key, session, timestamp) or a journal failure.
+// end), a flow-control ban longer than the run will wait, or a gateway that stopped answering after
+// it had answered. Other stops need a fix first: a run-stopping gateway error (signature, app key,
+// session, timestamp), a gateway that never answered (a wrong --gateway), or a journal failure.
 func (e *StopError) Interrupted() bool {
 	var ban *client.BanTooLongError
-	return errors.As(e.Err, &ban) || errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded)
+	var down *client.UnreachableError
+	return errors.As(e.Err, &ban) || errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) ||
+		(errors.As(e.Err, &down) && !down.Never)
+}
+
+// Unreachable is the gateway outage that stopped the run, or nil.
+func (e *StopError) Unreachable() *client.UnreachableError {
+	var down *client.UnreachableError
+	if errors.As(e.Err, &down) {
+		return down
+	}
+	return nil
 }
 
 // RunStopping reports whether the gateway refused the run itself (signature, app key, session,
@@ -98,6 +114,7 @@ type Dispatcher struct {
 	journal Journal
 	limiter *rate.Limiter
 	gate    *client.Gate
+	health  *health
 	slots   chan struct{} // one per request in flight (Concurrency)
 }
 
@@ -123,7 +140,8 @@ func New(cfg Config, s Sender, j Journal) *Dispatcher {
 		lim = rate.NewLimiter(rate.Limit(cfg.QPS), cfg.Burst)
 	}
 	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep),
-		slots: make(chan struct{}, cfg.Concurrency)}
+		health: newHealth(cfg.UnreachableAfter, cfg.OutageWait),
+		slots:  make(chan struct{}, cfg.Concurrency)}
 }
 
 // beforeSend paces a send: a limiter token, then the run-wide gate again. A worker that passed the
@@ -408,7 +426,7 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	}
 	// A row sent before with this payload and no definitive answer may have been applied.
 	r := &client.Retrier{Policy: d.cfg.Policy, Gate: d.gate, Before: d.beforeSend, MaybeApplied: v.MaybeApplied}
-	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.sender.Do(ctx, req) })
+	out := r.Run(ctx, func(ctx context.Context) (*client.Response, error) { return d.health.do(ctx, d.sender, req) })
 	var runStop error
 	if out.Stop != nil {
 		runStop = &StopError{Line: row.Line, Err: out.Stop}

@@ -34,6 +34,8 @@ type runOptions struct {
 	concurrency int
 	maxAttempts int
 	maxBanWait  time.Duration
+	unreachable time.Duration
+	outageWait  time.Duration
 	onFailure   string
 	journalPath string
 	out         string
@@ -82,6 +84,8 @@ printed, fix it and run the same command again.`,
 	f.IntVar(&o.concurrency, "concurrency", 8, "requests in flight at most")
 	f.IntVar(&o.maxAttempts, "max-attempts", client.DefaultMaxAttempts, "sends of one row before giving up on transient errors (it is then unknown)")
 	f.DurationVar(&o.maxBanWait, "max-ban-wait", client.DefaultMaxBanWait, "longest flow-control ban to wait out; longer stops the run (resumable)")
+	f.DurationVar(&o.unreachable, "unreachable-after", dispatch.DefaultUnreachableAfter, "stop when no request has reached the API for this long and none has in this run (a wrong --gateway, a closed port): nothing more is sent, exit 2")
+	f.DurationVar(&o.outageWait, "outage-wait", dispatch.DefaultOutageWait, "a gateway that stops answering mid-run is waited for this long, then the run stops as interrupted (exit 3, resumable)")
 	f.StringVar(&o.onFailure, "on-failure", dispatch.OnFailureSkipAccount, "after a row fails: skip-account (skip that account's later rows) or continue")
 	f.StringVar(&o.journalPath, "journal", "", "journal file (default <input>.svbatch.db beside the output; for a results workbook sent again, the journal of the run that wrote it)")
 	f.StringVar(&o.out, "out", "", "results file: .xlsx, or .csv for the Results sheet only (default <input>.results.xlsx; <input>.dry-run.results.xlsx for --dry-run; X.retry.results.xlsx, X.retry2… when <input> is X.results.xlsx)")
@@ -107,6 +111,8 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--concurrency must be at least 1")
 	case o.maxAttempts < 1:
 		return usageErr("--max-attempts must be at least 1")
+	case o.unreachable <= 0 || o.outageWait <= 0:
+		return usageErr("--unreachable-after and --outage-wait must be positive durations (e.g. 10s, 2m)")
 	case o.onFailure != dispatch.OnFailureSkipAccount && o.onFailure != dispatch.OnFailureContinue:
 		return usageErr("--on-failure %q: want skip-account or continue", o.onFailure)
 	case o.logFormat != "text" && o.logFormat != "json":
@@ -126,7 +132,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	cfg := job.Config{
 		Input: input, Read: opt, Out: o.out, Journal: o.journalPath, DryRun: o.dryRun,
 		Dispatch: dispatch.Config{QPS: o.qps, Burst: o.burst, Concurrency: o.concurrency, Policy: policy,
-			OnFailure: o.onFailure, RetryFailed: o.retryFailed},
+			OnFailure: o.onFailure, RetryFailed: o.retryFailed, UnreachableAfter: o.unreachable, OutageWait: o.outageWait},
 		Params: [][2]string{{"gateway", gw}, {"app key", o.conn.appKey}, {"sign method", o.conn.signMethod}, {"qps", qps},
 			{"concurrency", strconv.Itoa(o.concurrency)}, {"max attempts", strconv.Itoa(o.maxAttempts)}, {"on failure", o.onFailure},
 			{"id namespace", o.read.idNamespace}, {"retry failed", strconv.FormatBool(o.retryFailed)}},
@@ -199,6 +205,9 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
 		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", countsString(sum.Counts))
+	}
+	if stop := sum.Stop; stop != nil && !stop.Interrupted() && o.logFormat == "json" {
+		log.Error("run stopped", "row", stop.Line, "reason", client.Describe(stop.Err), "outcome", sum.Outcome)
 	}
 	if stop := sum.Stop; stop != nil && stop.Interrupted() {
 		const resume = "to resume, run the same command again: rows already done are not resent, unknown ones are resent with the same request_id"
