@@ -5,11 +5,13 @@
 package job
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -159,11 +161,15 @@ type Summary struct {
 	// Err is a failure of svbatch itself that ended the run early (reading the input again): the
 	// results and the journal still say what was done.
 	Err error
+	// Gone are the journal's rows that may have been applied (unknown, or in flight when a run
+	// died) but are no longer in the file: nobody would look at them again. They need attention.
+	Gone []journal.Entry
 }
 
-// NeedsAttention is the number of rows that did not take effect (svbatch.Status.NeedsAttention).
+// NeedsAttention is the number of rows that did not take effect (svbatch.Status.NeedsAttention),
+// and of rows that may have been applied and are no longer in the file (Gone).
 func (s *Summary) NeedsAttention() int {
-	n := 0
+	n := len(s.Gone)
 	for st, c := range s.Counts {
 		if st.NeedsAttention() {
 			n += c
@@ -259,13 +265,22 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 	if err := j.EndRun(runID, sum.Outcome); err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 	}
+	maybe, err := maybeApplied(j)
+	if err != nil {
+		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
+	}
 	sum.Counts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
+		delete(maybe, row.Req.RequestID)
 		e, ok, err := j.Get(row.Req.RequestID)
 		return dispatch.ResultOf(row, e, ok, runID), err
 	})
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", cfg.Out, err)}
 	}
+	for _, e := range maybe {
+		sum.Gone = append(sum.Gone, e)
+	}
+	slices.SortFunc(sum.Gone, func(a, b journal.Entry) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Key, b.Key)) })
 	return sum, nil
 }
 
@@ -312,4 +327,24 @@ func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (sv
 		}
 	}
 	return counts, w.Close()
+}
+
+// maybeApplied returns the journal's entries that may have been applied without a definitive
+// answer (unknown, sending), by key. The journal's counts say first whether there are any.
+func maybeApplied(j *journal.Journal) (map[string]journal.Entry, error) {
+	counts, err := j.Counts()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]journal.Entry{}
+	if counts[svbatch.Unknown]+counts[svbatch.Sending] == 0 {
+		return out, nil
+	}
+	err = j.Each(func(e journal.Entry) error {
+		if e.State == svbatch.Unknown || e.State == svbatch.Sending {
+			out[e.Key] = e
+		}
+		return nil
+	})
+	return out, err
 }

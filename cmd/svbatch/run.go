@@ -203,6 +203,14 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	if o.logFormat != "json" {
 		printSummary(cio.stderr, sum)
 	}
+	for _, e := range sum.Gone {
+		const what = "may have been applied, and is no longer in the file: check the account, or put the row back and run again (it is resent with the same request_id, safe)"
+		if o.logFormat == "json" {
+			log.Warn("row not in the file", "request_id", e.RequestID, "journal_row", e.Line, "state", string(e.State), "message", what)
+		} else {
+			fmt.Fprintf(cio.stderr, "Warning: the journal's row %d (request_id %s, %s) %s\n", e.Line, e.RequestID, e.State, what)
+		}
+	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
 		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", countsString(sum.Counts))
 	}
