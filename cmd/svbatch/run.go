@@ -201,7 +201,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		fmt.Fprintf(cio.stderr, "Warning: %s changed during the run; the results show the file as it is now, and rows whose values differ from what was sent are reported as conflict.\n", input)
 	}
 	if o.logFormat != "json" {
-		printSummary(cio.stderr, sum)
+		printSummary(cio.stderr, sum, o)
 	}
 	for _, e := range sum.Gone {
 		const what = "may have been applied, and is no longer in the file: check the account, or put the row back and run again (it is resent with the same request_id, safe)"
@@ -310,16 +310,48 @@ func printPlan(w io.Writer, p *job.Plan, o *runOptions) {
 	fmt.Fprintf(w, "Gateway %s, app key %s, rate %s, concurrency %d\n", o.conn.gateway, o.conn.appKey, qps, o.concurrency)
 }
 
-func printSummary(w io.Writer, sum *job.Summary) {
+// printSummary says what the run did and what to do next, matching how it ended: resume after an
+// interruption, fix the credentials or the gateway after a run-stopping error, fix rows on the
+// Retry sheet when rows failed or are in conflict.
+func printSummary(w io.Writer, sum *job.Summary, o *runOptions) {
 	out, jpath := sum.Out, sum.Journal
 	fmt.Fprintf(w, "Results: %s\n", countsString(sum.Counts))
 	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
-	retry := sum.NeedsAttention()
-	if retry > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
-		fmt.Fprintf(w, "%d row(s) to look at are on its %s sheet. Fix them there, then send them with the same journal:\n"+
-			"  svbatch run %s --sheet %s --journal %s --retry-failed\n"+
-			"(--retry-failed resends the rows that failed under a new request_id; unknown, skipped and pending rows are resent as they are)\n",
-			retry, reports.RetrySheet, shellQuote(out), reports.RetrySheet, shellQuote(jpath))
+	if stop := sum.Stop; stop != nil {
+		if !stop.Interrupted() {
+			fmt.Fprintf(w, "Nothing is wrong with the rows: fix the cause above, then run the same command again; rows already done are not resent.\n")
+		}
+		return // an interruption prints how to resume
+	}
+	toFix := sum.Counts[svbatch.Failed] + sum.Counts[svbatch.Conflict] + sum.Counts[svbatch.Skipped]
+	unfinished := sum.Counts[svbatch.Pending] + sum.Counts[svbatch.Unknown]
+	if toFix > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
+		cmd := []string{"svbatch", "run", shellQuote(out), "--sheet", reports.RetrySheet, "--journal", shellQuote(jpath)}
+		// The Retry sheet holds the rows as the file had them: read it the same way.
+		if o.read.mapping != "" {
+			m, err := filepath.Abs(o.read.mapping)
+			if err != nil {
+				m = o.read.mapping
+			}
+			cmd = append(cmd, "--mapping", shellQuote(m))
+		}
+		if u := strings.ToLower(o.read.amountUnit); u != "" && u != "fen" {
+			cmd = append(cmd, "--amount-unit", u)
+		}
+		if o.read.idNamespace != "" {
+			cmd = append(cmd, "--id-namespace", shellQuote(o.read.idNamespace))
+		}
+		if sum.Counts[svbatch.Failed] > 0 {
+			cmd = append(cmd, "--retry-failed")
+		}
+		fmt.Fprintf(w, "%d row(s) to fix are on its %s sheet (failed, in conflict, or skipped after an earlier row of the account). Fix them there, then send them with the same journal:\n  %s\n",
+			toFix, reports.RetrySheet, strings.Join(cmd, " "))
+		if sum.Counts[svbatch.Failed] > 0 {
+			fmt.Fprintf(w, "(--retry-failed resends the rows that failed under a new request_id; skipped rows are sent as they are)\n")
+		}
+	}
+	if unfinished > 0 {
+		fmt.Fprintf(w, "%d row(s) are not finished (pending, or unknown: no definitive answer): run the same command again; unknown rows are resent with the same request_id, which is safe.\n", unfinished)
 	}
 }
 
