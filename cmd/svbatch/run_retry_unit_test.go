@@ -17,7 +17,7 @@ func TestRunPrintedRetryCommandKeepsTheUnit(t *testing.T) {
 	g := rtStart(t, sandbox.Config{})
 	dir := t.TempDir()
 	in := rtWriteCSV(t, dir, "ops.csv", []rtOp{
-		{brand: "1332", outer: "OK-1", op: "charge", fen: 3, customer: "A"},    // 3 yuan
+		{brand: "1332", outer: "OK-1", op: "charge", fen: 3, customer: "A"},   // 3 yuan
 		{brand: "1332", outer: "V-1", op: "verify", fen: 5, customer: "POOR"}, // 5 yuan: balance too low
 	})
 	_, stderr, code := runCLI(t, g.env(), "run", in, "--yes", "--qps", "0", "--amount-unit", "yuan")
