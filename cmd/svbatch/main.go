@@ -21,11 +21,12 @@ var version = "dev"
 
 // Exit codes (DESIGN.md §7): scripts and cron depend on them.
 const (
-	exitOK          = 0 // all good
-	exitFailed      = 1 // finished with failed/unknown rows, or reconciliation breaks
-	exitUsage       = 2 // bad usage or invalid input: nothing sent
-	exitInterrupted = 3 // interrupted, resumable
-	exitSystem      = 4 // svbatch itself failed (journal, disk): the cause is printed; rerun after fixing it
+	exitOK          = 0   // all good
+	exitFailed      = 1   // finished with failed/unknown rows, or reconciliation breaks
+	exitUsage       = 2   // bad usage or invalid input: nothing sent
+	exitInterrupted = 3   // interrupted, resumable
+	exitSystem      = 4   // svbatch itself failed (journal, disk): the cause is printed; rerun after fixing it
+	exitKilled      = 130 // a second Ctrl-C/SIGTERM: stopped at once, as kill -9 would (resumable)
 )
 
 // exitError carries the exit code a command wants; its message (if any) is printed on stderr.
@@ -58,9 +59,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// After the first signal the run winds down (in-flight requests finish, the journal and the
-		// workbook are written); a second one kills at once, which the journal also survives.
+		// workbook are written); a second one stops at once, which the journal survives as it
+		// survives kill -9.
 		<-ctx.Done()
+		again := make(chan os.Signal, 1)
+		signal.Notify(again, os.Interrupt, syscall.SIGTERM) // before stop(): no gap for a default kill
 		stop()
+		<-again
+		fmt.Fprintln(os.Stderr, "svbatch: second interrupt: stopped at once; the journal keeps every row's state: run the same command again to resume")
+		os.Exit(exitKilled)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()

@@ -598,3 +598,46 @@ func BenchmarkRunPacing(b *testing.B) {
 		}
 	}
 }
+
+// TestRunE2ESecondSignal: a second SIGTERM while the run winds down (requests in flight) stops it at
+// once with one line and exit 130; nothing is lost: the rerun finishes and the ledger is exact.
+func TestRunE2ESecondSignal(t *testing.T) {
+	t.Parallel()
+	sb, err := sandbox.New(sandbox.Config{Faults: sandbox.Faults{LatencyMin: 2 * time.Second, LatencyMax: 2 * time.Second}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	ops := e2eOrderedOps(10, 5)
+	in := rtWriteCSV(t, t.TempDir(), "twice.csv", ops)
+	args := []string{"run", in, "--yes", "--qps", "0", "--no-progress"}
+	cmd, out := e2eCmd(t, url, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); sb.TotalRequests() == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond) // the requests in flight take 2 s: the run is still winding down
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != exitKilled {
+		t.Fatalf("exit %d after two SIGTERMs; want %d\n%s", code, exitKilled, out)
+	}
+	if n := strings.Count(out.String(), "second interrupt"); n != 1 || !strings.Contains(out.String(), "run the same command again") {
+		t.Errorf("want one line about the second interrupt and how to resume:\n%s", out)
+	}
+	if err := sb.SetFaults(sandbox.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if code, o := e2eRun(t, url, args...); code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", code, o)
+	}
+	e2eAllDone(t, in+".results.xlsx", ops)
+	e2eCheckLedger(t, url, ops)
+}
