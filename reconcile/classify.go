@@ -82,6 +82,8 @@ func (r *Report) classify() error {
 				c = CustomerMismatch
 			case abs(e.res.amount-e.amount) > r.Tolerance: // both ≥ 0: the difference fits
 				c = AmountMismatch
+			case e.res.amount != e.amount:
+				c = WithinTolerance
 			default:
 				c = Matched
 			}

@@ -101,10 +101,8 @@ func (r *Report) entry(c Category, x ref) Entry {
 		}
 	case AmountMismatch:
 		en.Note = fmt.Sprintf("actual %d − expected %d = %+d fen", en.ActualAmount, en.ExpectedAmount, en.ActualAmount-en.ExpectedAmount)
-	case Matched:
-		if d := en.ActualAmount - en.ExpectedAmount; d != 0 && e.res.moved {
-			en.Note = fmt.Sprintf("within tolerance: %+d fen", d)
-		}
+	case WithinTolerance:
+		en.Note = fmt.Sprintf("within tolerance: %+d fen", en.ActualAmount-en.ExpectedAmount)
 	}
 	return en
 }

@@ -19,8 +19,10 @@
 //   - customer_mismatch: both succeeded, but a customer field given in the expected row
 //     (customer_id, mobile, outer_type, outer_id) differs from the result's. Checked before amounts.
 //   - amount_mismatch: both succeeded and |actual − expected| > tolerance.
-//   - matched: everything else (both succeeded with the same customer and amounts within the
-//     tolerance, or the expected non-success was seen).
+//   - within_tolerance: both succeeded and 0 < |actual − expected| ≤ tolerance: not a break one by
+//     one, but their differences add up; beyond the net tolerance the books did not match.
+//   - matched: everything else (both succeeded with the same customer and amount, or the expected
+//     non-success was seen).
 //
 // # Amounts and the net-difference statement
 //
@@ -80,14 +82,15 @@ const (
 	CustomerMismatch
 	StatusMismatch
 	Duplicate
+	WithinTolerance
 	BalanceMismatch
 	numCategories
 )
 
 // Categories lists every category in report order.
-var Categories = []Category{Matched, Missing, Unexpected, AmountMismatch, CustomerMismatch, StatusMismatch, Duplicate, BalanceMismatch}
+var Categories = []Category{Matched, Missing, Unexpected, AmountMismatch, CustomerMismatch, StatusMismatch, Duplicate, WithinTolerance, BalanceMismatch}
 
-var categoryNames = [...]string{"matched", "missing", "unexpected", "amount_mismatch", "customer_mismatch", "status_mismatch", "duplicate", "balance_mismatch"}
+var categoryNames = [...]string{"matched", "missing", "unexpected", "amount_mismatch", "customer_mismatch", "status_mismatch", "duplicate", "within_tolerance", "balance_mismatch"}
 
 // String returns the category's name as the JSON summary spells it ("amount_mismatch").
 func (c Category) String() string {
@@ -111,7 +114,10 @@ func DefaultHeader(h string) (string, bool) {
 
 // Options tune Reconcile.
 type Options struct {
-	Tolerance  int64        // fen; |actual − expected| ≤ Tolerance is not an amount mismatch
+	Tolerance  int64        // fen; 0 < |actual − expected| ≤ Tolerance is within_tolerance, not amount_mismatch
+	// NetTolerance bounds the sum of the within_tolerance differences (fen, either sign): beyond it
+	// the books did not match, however small each difference.
+	NetTolerance int64
 	AmountUnit svbatch.Unit // unit of the expected ledger's change_value (and of expected balances)
 	Header     HeaderFunc   // maps the expected ledger's headers; nil = DefaultHeader
 	// Constants give a value to a canonical column the expected ledger lacks (a mapping file's
@@ -133,6 +139,7 @@ type Total struct {
 // Report is the outcome of Reconcile. Read it with Summary, Totals and Entries.
 type Report struct {
 	Tolerance     int64
+	NetTolerance  int64
 	ExpectedRows  int64 // rows read from the expected ledger
 	ResultsRows   int64 // rows read from the results
 	ExpectedTotal int64 // fen; see the package comment
@@ -164,12 +171,16 @@ func (r *Report) Totals(c Category) Total { return r.totals[c] }
 // DifferenceSum is Σ Difference over the row categories (balance_mismatch excluded).
 func (r *Report) DifferenceSum() int64 { return r.diffSum }
 
-// AllMatched reports whether every row matched and no balance differs: exit 0.
+// AllMatched reports whether every row matched (or differs within the tolerance, their differences
+// summing to at most the net tolerance either way) and no balance differs: exit 0.
 func (r *Report) AllMatched() bool {
 	for c := Missing; c < numCategories; c++ {
-		if r.totals[c].Count > 0 {
+		if c != WithinTolerance && r.totals[c].Count > 0 {
 			return false
 		}
+	}
+	if d := r.totals[WithinTolerance].Difference; d > r.NetTolerance || d < -r.NetTolerance {
+		return false
 	}
 	return r.Explained
 }
@@ -181,11 +192,12 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	if opt.MaxErrors <= 0 {
 		opt.MaxErrors = 50
 	}
-	if opt.Tolerance < 0 {
-		return nil, fmt.Errorf("tolerance %d: must not be negative", opt.Tolerance)
+	if opt.Tolerance < 0 || opt.NetTolerance < 0 {
+		return nil, fmt.Errorf("tolerance %d, net tolerance %d: must not be negative", opt.Tolerance, opt.NetTolerance)
 	}
 	r := &Report{
-		Tolerance: opt.Tolerance,
+		Tolerance:    opt.Tolerance,
+		NetTolerance: opt.NetTolerance,
 		statuses:  newStatusTable(),
 		index:     map[string]int32{},
 		unexIdx:   map[string]int32{},

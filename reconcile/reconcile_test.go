@@ -3,6 +3,7 @@ package reconcile
 import (
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -108,14 +109,15 @@ func TestReconcileCategories(t *testing.T) {
 			expTotal: 100, actTotal: 1000,
 		},
 		{
-			// Amounts off by more than the tolerance; within it they match (and the statement still adds up).
+			// Amounts off by more than the tolerance; within it they are within_tolerance, their own
+			// category (issue 11: one by one no break, but they add up), and the statement still adds up.
 			name:     "amount mismatch with tolerance",
 			expected: expHeader + "B1,1,O1,,100,C1,\nB1,1,O2,,200,C1,\nB1,1,O3,,300,C1,\n",
 			results:  resHeader + "2,B1,1,O1,,102,C1,succeeded,true,true\n3,B1,1,O2,,150,C1,succeeded,true,true\n4,B1,1,O3,,310,C1,succeeded,true,true\n",
 			opt:      Options{Tolerance: 2},
 			want: map[Category]catView{
-				Matched:        {count: 1, amount: 102, diff: 2, entries: []string{"O1:succeeded"}},
-				AmountMismatch: {count: 2, amount: 460, diff: -40, entries: []string{"O2:succeeded", "O3:succeeded"}},
+				WithinTolerance: {count: 1, amount: 102, diff: 2, entries: []string{"O1:succeeded"}},
+				AmountMismatch:  {count: 2, amount: 460, diff: -40, entries: []string{"O2:succeeded", "O3:succeeded"}},
 			},
 			expTotal: 600, actTotal: 562,
 		},
@@ -344,6 +346,36 @@ func TestPackedEquals(t *testing.T) {
 			if got, want := packedEquals(packCust(a), b), packCust(a) == packCust(b); got != want {
 				t.Errorf("packedEquals(%q, %+v) = %v; want %v", packCust(a), b, got, want)
 			}
+		}
+	}
+}
+
+// TestNetTolerance: every row 1 fen off with --tolerance 1 is within_tolerance row by row, but the
+// differences add up: beyond the net tolerance the books did not match; within it they did.
+func TestNetTolerance(t *testing.T) {
+	t.Parallel()
+	var exp, res strings.Builder
+	exp.WriteString(expHeader)
+	res.WriteString(resHeader)
+	const n = 240
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&exp, "B1,1,O%d,,100,C1,\n", i)
+		fmt.Fprintf(&res, "%d,B1,1,O%d,,99,C1,succeeded,true,true\n", i+2, i)
+	}
+	for _, tc := range []struct {
+		net     int64
+		matched bool
+	}{{0, false}, {239, false}, {240, true}} {
+		r, err := Reconcile(csvSource(t, exp.String()), csvSource(t, res.String()), Options{Tolerance: 1, NetTolerance: tc.net})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := r.Totals(WithinTolerance)
+		if w.Count != n || w.Difference != -n || r.NetDifference() != -n || !r.Explained {
+			t.Errorf("net %d: within_tolerance %+v, net difference %d, explained %v; want %d rows, −%d fen, explained", tc.net, w, r.NetDifference(), r.Explained, n, n)
+		}
+		if r.AllMatched() != tc.matched {
+			t.Errorf("net tolerance %d: all matched %v; want %v (the differences sum to −%d fen)", tc.net, r.AllMatched(), tc.matched, n)
 		}
 	}
 }

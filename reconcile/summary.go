@@ -16,6 +16,7 @@ type SummaryCategories struct {
 	CustomerMismatch CountAmount `json:"customer_mismatch"`
 	StatusMismatch   CountAmount `json:"status_mismatch"`
 	Duplicate        CountAmount `json:"duplicate"`
+	WithinTolerance  CountAmount `json:"within_tolerance"`
 	BalanceMismatch  CountAmount `json:"balance_mismatch"`
 }
 
@@ -35,7 +36,7 @@ func (r *Report) Summary() Summary {
 		Categories: SummaryCategories{
 			Matched: ca(Matched), Missing: ca(Missing), Unexpected: ca(Unexpected),
 			AmountMismatch: ca(AmountMismatch), CustomerMismatch: ca(CustomerMismatch),
-			StatusMismatch: ca(StatusMismatch), Duplicate: ca(Duplicate), BalanceMismatch: ca(BalanceMismatch),
+			StatusMismatch: ca(StatusMismatch), Duplicate: ca(Duplicate), WithinTolerance: ca(WithinTolerance), BalanceMismatch: ca(BalanceMismatch),
 		},
 		ExpectedTotal: r.ExpectedTotal,
 		ActualTotal:   r.ActualTotal,

@@ -12,6 +12,7 @@ import (
 var ReconciliationSheetNames = map[reconcile.Category]string{
 	reconcile.Matched: "Matched", reconcile.Missing: "Missing", reconcile.Unexpected: "Unexpected", reconcile.AmountMismatch: "Amount mismatch",
 	reconcile.CustomerMismatch: "Customer mismatch", reconcile.StatusMismatch: "Status mismatch", reconcile.Duplicate: "Duplicate",
+	reconcile.WithinTolerance: "Within tolerance",
 	reconcile.BalanceMismatch: "Balance mismatch",
 }
 
@@ -77,7 +78,7 @@ func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (Recon
 		AsOf: info.AsOf, Inputs: info.Inputs,
 		ExpectedTotal: r.ExpectedTotal, ActualTotal: r.ActualTotal, NetDifference: r.NetDifference(),
 		DifferenceSum: r.DifferenceSum(), Explained: r.Explained, Statement: r.Statement(),
-		Params: append([][2]string{{"tolerance (fen)", strconv.FormatInt(r.Tolerance, 10)}}, info.Params...),
+		Params: append([][2]string{{"tolerance (fen)", strconv.FormatInt(r.Tolerance, 10)}, {"net tolerance (fen)", strconv.FormatInt(r.NetTolerance, 10)}}, info.Params...),
 	}
 	var sheets []ReconciliationSheet
 	for _, c := range reconcile.Categories {

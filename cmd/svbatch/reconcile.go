@@ -25,6 +25,7 @@ type reconcileOptions struct {
 	out            string
 	json           bool
 	tolerance      int64
+	netTolerance   int64
 	balances       string
 	actualBalances string
 	asOf           string
@@ -73,7 +74,8 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 	f := c.Flags()
 	f.StringVar(&o.out, "out", "", "reconciliation workbook to write (default reconciliation.xlsx beside RESULTS)")
 	f.BoolVar(&o.json, "json", false, "print the summary as one JSON object")
-	f.Int64Var(&o.tolerance, "tolerance", 0, "amount differences up to N fen are not mismatches")
+	f.Int64Var(&o.tolerance, "tolerance", 0, "amount differences up to N fen are within_tolerance, not amount_mismatch")
+	f.Int64Var(&o.netTolerance, "net-tolerance", 0, "the within_tolerance differences may add up to N fen either way; beyond, the books did not match (exit 1)")
 	f.StringVar(&o.balances, "balances", "", "expected closing balances per account (CSV or XLSX: brand_id, customer identity, available, frozen)")
 	f.StringVar(&o.actualBalances, "actual-balances", "", "actual balances: a file or an http(s) URL of the same shape (the sandbox's /sandbox/balances.csv)")
 	f.StringVar(&o.asOf, "as-of", "", "the timestamp the workbook shows (RFC 3339 or YYYY-MM-DD; default now)")
@@ -106,8 +108,8 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	if err != nil {
 		return usageErr("--amount-unit: %v", err)
 	}
-	if o.tolerance < 0 {
-		return usageErr("--tolerance %d: must not be negative", o.tolerance)
+	if o.tolerance < 0 || o.netTolerance < 0 {
+		return usageErr("--tolerance %d, --net-tolerance %d: must not be negative", o.tolerance, o.netTolerance)
 	}
 	if (o.balances == "") != (o.actualBalances == "") {
 		return usageErr("--balances and --actual-balances go together")
@@ -123,7 +125,7 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		}
 	}
 	header := func(h string) (string, bool) { return batch.CanonicalHeader(h, mapping) }
-	opt := reconcile.Options{Tolerance: o.tolerance, AmountUnit: unit, Header: header}
+	opt := reconcile.Options{Tolerance: o.tolerance, NetTolerance: o.netTolerance, AmountUnit: unit, Header: header}
 	if mapping != nil {
 		opt.Constants = mapping.Constants
 	}
