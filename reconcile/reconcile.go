@@ -114,12 +114,12 @@ func DefaultHeader(h string) (string, bool) {
 
 // Options tune Reconcile.
 type Options struct {
-	Tolerance  int64        // fen; 0 < |actual − expected| ≤ Tolerance is within_tolerance, not amount_mismatch
+	Tolerance int64 // fen; 0 < |actual − expected| ≤ Tolerance is within_tolerance, not amount_mismatch
 	// NetTolerance bounds the sum of the within_tolerance differences (fen, either sign): beyond it
 	// the books did not match, however small each difference.
 	NetTolerance int64
-	AmountUnit svbatch.Unit // unit of the expected ledger's change_value (and of expected balances)
-	Header     HeaderFunc   // maps the expected ledger's headers; nil = DefaultHeader
+	AmountUnit   svbatch.Unit // unit of the expected ledger's change_value (and of expected balances)
+	Header       HeaderFunc   // maps the expected ledger's headers; nil = DefaultHeader
 	// Constants give a value to a canonical column the expected ledger lacks (a mapping file's
 	// constants), e.g. {"brand_id": "B1"}.
 	Constants map[string]string
@@ -198,11 +198,11 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	r := &Report{
 		Tolerance:    opt.Tolerance,
 		NetTolerance: opt.NetTolerance,
-		statuses:  newStatusTable(),
-		index:     map[string]int32{},
-		unexIdx:   map[string]int32{},
-		extraExp:  map[int32][]expRow{},
-		extraRes:  map[ref][]resRow{},
+		statuses:     newStatusTable(),
+		index:        map[string]int32{},
+		unexIdx:      map[string]int32{},
+		extraExp:     map[int32][]expRow{},
+		extraRes:     map[ref][]resRow{},
 	}
 	r.statuses.code(string(svbatch.Succeeded))
 	p := &problems{max: opt.MaxErrors}
