@@ -140,6 +140,7 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		newTemplateCmd(io),
 		newRunCmd(io),
 		newReconcileCmd(io),
+		newStatusCmd(io),
 		newDemoCmd(io),
 	)
 	return root

@@ -139,6 +139,7 @@ func TestREADMECommandsRun(t *testing.T) {
 		{"run incoming/tonight.csv", nil, 0},
 		// every row of tonight.xlsx succeeded: its Retry sheet is empty, which run refuses (exit 2)
 		{"run tonight.xlsx.results.xlsx --sheet Retry", nil, exitUsage},
+		{"status tonight.xlsx.svbatch.db", nil, 0},
 		{"reconcile tonight.xlsx.results.xlsx expected.xlsx --out", func() { expectedFrom(t, "tonight.xlsx.results.xlsx", "expected.xlsx") }, 0},
 		{"reconcile incoming/tonight.csv.results.xlsx expected.csv", func() { expectedFrom(t, "incoming/tonight.csv.results.xlsx", "expected.csv") }, 0},
 		{"reconcile tonight.xlsx.results.xlsx expected.xlsx --balances", func() {
