@@ -20,9 +20,33 @@ const (
 	NoteNoCache         // a formula without a cached value
 	NoteError           // an Excel error value (#N/A, #REF!, …)
 	NoteBadNumber       // a numeric cell whose stored value is not a number
+	NoteStale           // a formula whose cached value the workbook itself says is out of date (fullCalcOnLoad)
 )
 
-// message returns the problem text for a note in a column that needs exact text.
+// msgSaveFormula is what to do about a formula whose value is not in the file.
+const msgSaveFormula = "open and save the file in Excel, WPS or LibreOffice so the formula's value is stored (or paste the values)"
+
+// Kind names the note for programs and tests: "date", "rounded", "scientific",
+// "formula-no-value", "error-value", "bad-number", or "" for NoteNone.
+func (n Note) Kind() string {
+	switch n {
+	case NoteDate:
+		return "date"
+	case NoteRounded:
+		return "rounded"
+	case NoteScientific:
+		return "scientific"
+	case NoteNoCache, NoteStale:
+		return "formula-no-value"
+	case NoteError:
+		return "error-value"
+	case NoteBadNumber:
+		return "bad-number"
+	}
+	return ""
+}
+
+// Message returns the problem text for a note in a column that needs exact text.
 func (n Note) Message() string {
 	switch n {
 	case NoteDate:
@@ -30,13 +54,25 @@ func (n Note) Message() string {
 	case NoteRounded, NoteScientific:
 		return "Excel has rounded this number; format the column as Text in the source and export again"
 	case NoteNoCache:
-		return "is a formula without a saved value; open and save the workbook in Excel or LibreOffice, or paste the values"
+		return "is a formula whose value was never computed: " + msgSaveFormula
+	case NoteStale:
+		return "is a formula, and the workbook says its saved values are out of date (it was written by a program that does not calculate): " + msgSaveFormula
 	case NoteError:
 		return "holds an Excel error value; fix the formula or type the value"
 	case NoteBadNumber:
 		return "is a numeric cell whose value is not a number"
 	}
 	return ""
+}
+
+// Describe is the problem text for a note on a cell whose text is text, in a column that needs
+// exact text; other is the note's text (NoteTexts): what Excel shows, or the value behind it.
+func (n Note) Describe(text, other string) string {
+	switch n {
+	case NoteError:
+		return "is the Excel error " + text + " (a formula that failed); fix the formula or type the value"
+	}
+	return n.Message()
 }
 
 // maxExcelDigits is Excel's precision: it keeps 15 significant decimal digits.

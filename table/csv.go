@@ -1,14 +1,13 @@
 package table
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
@@ -30,12 +29,13 @@ const (
 // goroutine parses ahead in small batches (Ahead), so that parsing and the caller's validation use
 // two cores; at most csvAhead batches wait, so memory stays bounded.
 type csvTable struct {
-	f        io.Closer
-	r        *csv.Reader
-	enc      string
-	header   []string
-	row      int // the Excel row number of the last record read
-	nextPhys int // the physical line after the last record read
+	f      io.Closer
+	path   string
+	p      *csvParser
+	enc    string
+	header []string
+	hline  int // the header's row
+	row    int // the Excel row number of the last record read: every record is a row, blank or not
 
 	ahead  *Ahead[csvRecord]
 	cur    []csvRecord
@@ -44,6 +44,8 @@ type csvTable struct {
 
 	size      int64 // the file's size, 0 if unknown
 	lineBytes int   // average bytes a line in the sniffed prefix
+
+	onRecord func(row int, cells []string) // csvConfig.onRecord
 }
 
 // csvRecord is one non-empty record and its row number.
@@ -113,7 +115,21 @@ func NewCSV(name string, f io.ReadCloser, opt Options) (Table, error) {
 
 // newCSVTable reads CSV text from f (closed by Close, or on error): encoding want ("" = detect),
 // delimiter delim (0 = detect).
-func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table, err error) {
+func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (Table, error) {
+	return openCSVStream(path, f, csvConfig{enc: want, delim: delim})
+}
+
+// csvConfig is how a CSV stream is read: the encoding (normalised, "" = detect), the delimiter
+// (0 = detect), and for tests a hook that sees every record (blank ones and the header too) with
+// its row number, on whichever goroutine parses it.
+type csvConfig struct {
+	enc      string
+	delim    rune
+	onRecord func(row int, cells []string)
+}
+
+func openCSVStream(path string, f io.ReadCloser, cfg csvConfig) (_ Table, err error) {
+	want, delim := cfg.enc, cfg.delim
 	defer func() {
 		if err != nil {
 			f.Close()
@@ -152,17 +168,18 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 	default:
 		decoded = prefix
 	}
+	if !bytes.Contains(decoded, []byte{'\n'}) && bytes.Contains(decoded, []byte{'\r'}) {
+		// Lines end in CR alone (an old Mac file): Excel reads each CR as a line end.
+		src = crToLF{src}
+		decoded = bytes.ReplaceAll(decoded, []byte{'\r'}, []byte{'\n'})
+	}
 	if delim == 0 {
 		delim = detectDelimiter(decoded)
 	}
-	if delim == '"' || delim == '\r' || delim == '\n' || delim == 0xFFFD {
-		return nil, fmt.Errorf("delimiter %q cannot be used", delim)
+	if delim == '"' || delim == '\r' || delim == '\n' || delim >= utf8.RuneSelf || delim < ' ' && delim != '\t' {
+		return nil, fmt.Errorf("delimiter %q cannot be used: want an ASCII character such as , ; or tab", delim)
 	}
-	r := csv.NewReader(bufio.NewReaderSize(src, 64<<10))
-	r.Comma = delim
-	r.FieldsPerRecord = -1
-	r.LazyQuotes = true
-	t := &csvTable{f: f, r: r, enc: enc, nextPhys: 1}
+	t := &csvTable{f: f, path: path, p: newCSVParser(src, byte(delim)), enc: enc, onRecord: cfg.onRecord}
 	if lines := bytes.Count(prefix, []byte{'\n'}); lines > 0 {
 		t.lineBytes = max(1, len(prefix)/lines)
 	}
@@ -172,11 +189,11 @@ func newCSVTable(path string, f io.ReadCloser, want string, delim rune) (_ Table
 			return nil, fileErr(path, nil, "has no header row: expected column names in row 1")
 		}
 		if err != nil {
-			return nil, fileErr(path, err, "%v", err)
+			return nil, err
 		}
-		_ = line
 		if !EmptyRow(cells) {
-			t.header = cleanHeader(cells)
+			t.header, t.hline = cleanHeader(cells), line
+			t.p.width = len(cells)
 			break
 		}
 	}
@@ -251,27 +268,31 @@ func detectDelimiter(text []byte) rune {
 	return best
 }
 
-// read returns the next record with its Excel row number, counting blank lines as rows.
+// read returns the next record with its Excel row number: every record is one row, a blank line
+// too, and a record whose quoted field holds line breaks is one row however many lines it spans.
+// A malformed record is a *FileError naming the line.
 func (t *csvTable) read() (int, []string, error) {
-	rec, err := t.r.Read()
+	rec, _, err := t.p.read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return 0, nil, io.EOF
 		}
-		var pe *csv.ParseError
-		if errors.As(err, &pe) {
-			return 0, nil, fmt.Errorf("malformed CSV at line %d, column %d: %v", pe.Line, pe.Column, pe.Err)
+		var se *csvSyntaxError
+		if errors.As(err, &se) {
+			return 0, nil, fileErr(t.path, err, "is not valid CSV: %v", se)
 		}
-		return 0, nil, fmt.Errorf("read CSV: %w", err)
+		return 0, nil, fileErr(t.path, err, "cannot read: %v", err)
 	}
-	start, _ := t.r.FieldPos(0)
-	t.row += 1 + max(0, start-t.nextPhys)
-	last, _ := t.r.FieldPos(len(rec) - 1)
-	t.nextPhys = last + strings.Count(rec[len(rec)-1], "\n") + 1
+	t.row++
+	if t.onRecord != nil {
+		t.onRecord(t.row, rec)
+	}
 	return t.row, rec, nil
 }
 
 func (t *csvTable) Header() []string { return t.header }
+
+func (t *csvTable) HeaderLine() int { return t.hline }
 
 func (t *csvTable) Next() (int, []string, error) {
 	for t.pos >= len(t.cur) {

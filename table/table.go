@@ -22,6 +22,7 @@ type Options struct {
 	Sheet     string // XLSX: sheet name or 1-based index; "" = first visible sheet
 	Encoding  string // CSV: "auto" (or "") | "utf-8" | "gbk" | "gb18030"
 	Delimiter rune   // CSV: 0 = auto-detect among ',' ';' '\t'
+	HeaderRow int    // the row of the header as the sheet numbers it (--header-row); 0 = find it
 }
 
 // Table streams a CSV or XLSX file's rows as text, without holding the file in memory.
@@ -37,6 +38,16 @@ type Table interface {
 // Notes returns the notes of the row last returned by Next, indexed by column (nil: none).
 type Noted interface {
 	Notes() []Note
+}
+
+// NoteTexts returns, for the row last returned by Next, the text that goes with each noted cell
+// (indexed by column, "" where there is none): what Excel shows when the cell's text is the
+// value it holds, or the value it holds when the text is what Excel shows. nil when no cell has one.
+func NoteTexts(t Table) []string {
+	if n, ok := t.(interface{ NoteTexts() []string }); ok {
+		return n.NoteTexts()
+	}
+	return nil
 }
 
 // RowHint estimates how many rows t has (0 if unknown), for sizing tables before reading.

@@ -298,3 +298,63 @@ func FuzzCellText(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVQuoting: quotes as RFC 4180 reads them, and as Excel does; a malformed field refuses the
+// file naming the line where the field started, never merging rows.
+func TestCSVQuoting(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, text string
+		rows       []string // "row=cell|cell"
+		refuse     []string // words of the refusal
+	}{
+		{"bare quotes are literal", "h1,h2\n1,he said \"hi\"\n2,5\" screen\n", []string{`2=1|he said "hi"`, `3=2|5" screen`}, nil},
+		{"doubled quotes", "h1,h2\n1,\"a \"\"b\"\" c\"\n", []string{`2=1|a "b" c`}, nil},
+		{"delimiter and CRLF inside quotes", "h1,h2\r\n1,\"a,b\r\nc\"\r\n2,x\r\n", []string{"2=1|a,b\nc", "3=2|x"}, nil},
+		{"spaces after the closing quote", "h1,h2,h3\n1,\"x\"  ,y\n", []string{"2=1|x  |y"}, nil},
+		{"empty quoted fields", "h1,h2\n\"\",x\n", []string{"2=|x"}, nil},
+		{"text after the closing quote", "h1,h2,h3\n1,ok,x\n2,\"VIP\" customer,y\n3,z,w\n", nil,
+			[]string{"line 3", `"VIP" customer`, "quote", `"""VIP"" customer"`}},
+		{"never closed", "h1,h2\n1,a\n2,\"open\n", nil, []string{"line 3", "closing quote is missing"}},
+		{"closed rows later", "h1,h2,h3\n1,a,b\n2,\"open,c\n3,d,e\n4,\"x\",f\n", nil, []string{"line 3", "line 4", "closing quote is missing"}},
+		{"a quoted line break is one row", "h1,h2,h3\n1,\"a\nb\",c\n2,d,e\n", []string{"2=1|a\nb|c", "3=2|d|e"}, nil},
+		{"CR line ends", "h1,h2\r1,2\r3,4\r", []string{"2=1|2", "3=3|4"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tb, err := newCSVTable("mem.csv", io.NopCloser(strings.NewReader(tc.text)), "", 0)
+			var got []string
+			if err == nil {
+				for {
+					line, cells, err2 := tb.Next()
+					if errors.Is(err2, io.EOF) {
+						break
+					}
+					if err2 != nil {
+						err = err2
+						break
+					}
+					got = append(got, itoa(line)+"="+strings.Join(cells, "|"))
+				}
+				tb.Close()
+			}
+			if tc.refuse != nil {
+				if err == nil {
+					t.Fatalf("read %q; want a refusal with %q", got, tc.refuse)
+				}
+				var fe *FileError
+				if !errors.As(err, &fe) || !containsAll(err.Error(), tc.refuse) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("refusal %q; want one line with %q", err, tc.refuse)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !reflect.DeepEqual(got, tc.rows) {
+				t.Errorf("rows %q; want %q", got, tc.rows)
+			}
+		})
+	}
+}

@@ -24,6 +24,7 @@ type xlsxTable struct {
 	sst      []string
 	styles   []styleKind
 	date1904 bool
+	fullCalc bool
 	header   []string
 	width    int
 	lastNote []Note
@@ -38,6 +39,7 @@ type workbookInfo struct {
 	dir      string               // folder of the workbook part, e.g. "xl"
 	sheets   []sheetInfo
 	date1904 bool
+	fullCalc bool // calcPr fullCalcOnLoad: the cached formula values are not to be trusted
 	styles   string // part name of the styles, "" if none
 	sst      string // part name of the shared strings, "" if none
 }
@@ -61,6 +63,9 @@ type xmlWorkbook struct {
 	Pr struct {
 		Date1904 string `xml:"date1904,attr"`
 	} `xml:"workbookPr"`
+	Calc struct {
+		FullCalcOnLoad string `xml:"fullCalcOnLoad,attr"`
+	} `xml:"calcPr"`
 	Sheets []struct {
 		Name  string `xml:"name,attr"`
 		State string `xml:"state,attr"`
@@ -147,7 +152,8 @@ func openWorkbook(p string) (*zip.ReadCloser, *workbookInfo, error) {
 		return fail(nil, "is a zip archive but not an XLSX workbook")
 	}
 	wb.dir = path.Dir(wbPart)
-	wb.date1904 = wx.Pr.Date1904 == "1" || strings.EqualFold(wx.Pr.Date1904, "true")
+	wb.date1904 = xmlTrue(wx.Pr.Date1904)
+	wb.fullCalc = xmlTrue(wx.Calc.FullCalcOnLoad)
 	var rels xmlRels
 	if _, err := readPart(wb.files, relsName(wbPart), &rels); err != nil {
 		return fail(err, "is not a readable XLSX workbook (corrupt relationships: %v)", err)
@@ -175,6 +181,9 @@ func openWorkbook(p string) (*zip.ReadCloser, *workbookInfo, error) {
 	}
 	return zr, wb, nil
 }
+
+// xmlTrue reads an xsd:boolean attribute.
+func xmlTrue(v string) bool { return v == "1" || strings.EqualFold(v, "true") }
 
 // SheetNames lists the sheets of an XLSX workbook in their order (hidden ones too).
 func SheetNames(p string) ([]string, error) {
@@ -250,7 +259,7 @@ func openXLSX(p string, opt Options) (_ Table, err error) {
 	if zf == nil {
 		return nil, fileErr(p, nil, "is a corrupt XLSX workbook: sheet %q has no data part", sh.Name)
 	}
-	t := &xlsxTable{zr: zr, date1904: wb.date1904}
+	t := &xlsxTable{zr: zr, date1904: wb.date1904, fullCalc: wb.fullCalc}
 	if wb.styles != "" {
 		if t.styles, err = readStyles(wb.files[strings.ToLower(wb.styles)]); err != nil {
 			return nil, fileErr(p, err, "is a corrupt XLSX workbook (styles: %v)", err)
@@ -645,6 +654,17 @@ func (t *xlsxTable) cellText(c *cellState) (string, Note) {
 			return "", NoteBadNumber
 		}
 		v = t.sst[i]
+	}
+	if c.hasFormula {
+		// A formula's cached value is in <v>; openpyxl and many generators write <v></v> (or
+		// nothing) because they cannot calculate: the value is not in the file.
+		if strings.TrimSpace(v) == "" {
+			return "", NoteNoCache
+		}
+		if t.fullCalc {
+			text, _ := xlsxCellText(c.typ, v, style, true, true, t.date1904)
+			return text, NoteStale
+		}
 	}
 	return xlsxCellText(c.typ, v, style, c.hasFormula, c.hasValue, t.date1904)
 }

@@ -216,8 +216,8 @@ def csv_cases():
     hr = ["brand_id", "shop_id", "operator_id", "outer_order_id", "operate_type", "change_value", "mobile", "reason"]
     put("csv_multiline_reason.csv", b"\xef\xbb\xbf" + csv_bytes([hr] + data))
     side("csv_multiline_reason.csv", W_CSV,
-         "Excel 'CSV UTF-8' (BOM): reason on line 3 is quoted and holds a line break (Alt+Enter, LF) and a tab; the next record starts on line 5",
-         header_line=1, header=hr, rows=[R(2, data[0]), R(3, data[1]), R(5, data[2])])
+         "Excel 'CSV UTF-8' (BOM): reason on row 3 is quoted and holds a line break (Alt+Enter, LF) and a tab; the next record starts on text line 5, which Excel shows as row 4",
+         header_line=1, header=hr, rows=[R(2, data[0]), R(3, data[1]), R(4, data[2])])
 
     # 5. Excel "Unicode Text": UTF-16LE with BOM, tab-separated, CRLF
     hu = ["brand_id", "shop_id", "operator_id", "outer_order_id", "operate_type", "change_value", "mobile", "reason"]
@@ -245,8 +245,8 @@ def csv_cases():
             ["1332", "S001", "op-01", "ORD-0082", "1", "20000", "18651822227", "充值, 送券"]]
     put("csv_sep_semicolon.csv", b"sep=;\r\n" + csv_bytes([hu] + data, delimiter=";"))
     side("csv_sep_semicolon.csv", W_CSV,
-         "Excel 'sep=;' first line, then a semicolon-delimited table (a comma inside a field is plain text); header on line 2",
-         header_line=2, header=hu, rows=rows_from(data, 3))
+         "Excel 'sep=;' first line, then a semicolon-delimited table (a comma inside a field is plain text); Excel uses the sep= line and does not show it, so the header (text line 2) is row 1",
+         header_line=1, header=hu, rows=rows_from(data, 2))
 
     # 8. title rows, empty line, header, data, totals row
     ht = ["品牌ID", "门店ID", "操作人ID", "外部订单号", "操作类型", "金额", "手机号", "备注"]

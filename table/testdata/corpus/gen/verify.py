@@ -193,20 +193,19 @@ ERP = re.compile(r'^="(.*)"$')
 def check_csv(name, path, exp):
     raw = open(path, "rb").read()
     text = decode_text(name, raw)
-    first_line = 1
     delim = "\t" if raw.startswith(b"\xff\xfe") else ","
     m = re.match(r"sep=(.)\r?\n", text)
-    if m:
+    if m:  # Excel uses the sep= line and does not show it
         delim = m.group(1)
         text = text[m.end():]
-        first_line = 2
     strict = exp["expect"] == "refuse"
     rd = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=strict)
-    recs, prev = [], 0
+    recs = []
     try:
-        for cells in rd:
-            recs.append((prev + first_line, [ERP.sub(r"\1", c) for c in cells]))
-            prev = rd.line_num
+        # Rows as Excel numbers them: one a record (a blank line too), however many text lines
+        # a quoted field with line breaks spans.
+        for i, cells in enumerate(rd):
+            recs.append((i + 1, [ERP.sub(r"\1", c) for c in cells]))
     except csv.Error as e:
         if strict:
             print("ok  ", name, "refused by python csv (strict) after line %d: %s" % (rd.line_num, e))
