@@ -145,7 +145,7 @@ func WriteTemplate(path string, t Template) (err error) {
 	if err := writeInstructions(f, t, headStyle); err != nil {
 		return wrap(err)
 	}
-	return wrap0(f.SaveAs(path))
+	return wrap0(saveWorkbook(f, path))
 }
 
 func wrap0(err error) error {

@@ -170,7 +170,7 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 	if err := writeErrorsSheet(f, in, head, text); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
-	if err := f.SaveAs(path); err != nil {
+	if err := saveWorkbook(f, path); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
 	return nil
