@@ -73,7 +73,13 @@ printed, fix it and run the same command again.`,
   # cron: no terminal, JSON log lines
   svbatch run /data/tonight.csv --yes --log-format json`,
 		Args: oneFile,
-		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd.Context(), io, &o, args[0]) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := runRun(cmd.Context(), io, &o, args[0])
+			if err != nil && o.logFormat == "json" {
+				return jsonExit(newLogger(io.stderr, "json"), err)
+			}
+			return err
+		},
 	}
 	f := cmd.Flags()
 	o.conn.addFlags(f)
@@ -226,6 +232,21 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		}
 	}
 	return runExit(sum)
+}
+
+// jsonExit logs err as a JSON ERROR record (--log-format json: every line of stderr is JSON, the
+// fatal error too) and returns its exit code with nothing more to print.
+func jsonExit(log *slog.Logger, err error) error {
+	code := exitFailed
+	msg := err
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code, msg = ee.code, ee.err
+	}
+	if msg != nil {
+		log.Error("svbatch stopped", "error", msg.Error(), "exit_code", code)
+	}
+	return withCode(code, nil)
 }
 
 // runExit is the one mapping from how a run ended to svbatch's exit code (DESIGN.md §7).

@@ -58,10 +58,12 @@ func TestRunStopsOnAGatewayThatIsNotThere(t *testing.T) {
 				var sawError bool
 				for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 					var rec map[string]any
-					if json.Unmarshal([]byte(line), &rec) != nil {
-						continue // the exit line
+					if err := json.Unmarshal([]byte(line), &rec); err != nil {
+						t.Errorf("not a JSON line: %s", line)
+						continue
 					}
-					if rec["level"] == "ERROR" && strings.Contains(strings.ToLower(rec["reason"].(string)), c.cause) {
+					reason, _ := rec["reason"].(string)
+					if rec["level"] == "ERROR" && strings.Contains(strings.ToLower(reason), c.cause) {
 						sawError = true
 					}
 				}
