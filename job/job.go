@@ -53,8 +53,11 @@ type Plan struct {
 	Count    map[svbatch.OperateType]int
 	Amount   map[svbatch.OperateType]int64 // fen
 	Out      string                        // where the results go
-	header   []string
-	extra    []string
+	// Journal is what the run's journal already holds of these rows (nil: nothing, a first run),
+	// and so what is left to send.
+	Journal *Holdings
+	header  []string
+	extra   []string
 }
 
 // InvalidError is a file with invalid rows: nothing was sent. Report has every problem.
@@ -116,6 +119,11 @@ func Prepare(cfg Config) (*Prepared, error) {
 		return nil, &InputError{Err: err}
 	}
 	plan.Out = cfg.Out
+	if !cfg.DryRun {
+		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, cfg.Dispatch.RetryFailed); err != nil {
+			return nil, err
+		}
+	}
 	return &Prepared{cfg: cfg, Plan: plan, sum: sum}, nil
 }
 

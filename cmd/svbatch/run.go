@@ -310,6 +310,12 @@ func logPlan(log *slog.Logger, p *job.Plan, o *runOptions) {
 	if !o.dryRun {
 		attrs = append(attrs, "gateway", o.conn.gateway, "app_key", o.conn.appKey, "qps", o.qps, "concurrency", o.concurrency)
 	}
+	if h := p.Journal; h != nil {
+		attrs = append(attrs, "journal_known", h.Known, "journal_done", h.Done, "journal_failed", h.Failed, "journal_conflict", h.Conflict, "left_rows", h.LeftRows)
+		for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
+			attrs = append(attrs, "left_"+op.String()+"_rows", h.LeftCount[op], "left_"+op.String()+"_fen", h.LeftAmount[op])
+		}
+	}
 	log.Info("plan", attrs...)
 }
 
@@ -323,6 +329,16 @@ func printPlan(w io.Writer, p *job.Plan, o *runOptions) {
 	if o.dryRun {
 		fmt.Fprintf(w, "Dry run: nothing is sent; writing %s\n", p.Out)
 		return
+	}
+	if h := p.Journal; h != nil {
+		fmt.Fprintf(w, "The journal already holds %d of these rows: %d done (not resent), %d failed (not resent without --retry-failed), %d in conflict (never resent).\n",
+			h.Known, h.Done, h.Failed, h.Conflict)
+		fmt.Fprintf(w, "Left to send: %d rows\n", h.LeftRows)
+		for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
+			if h.LeftCount[op] > 0 {
+				fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, h.LeftCount[op], svbatch.FormatYuan(h.LeftAmount[op]), h.LeftAmount[op])
+			}
+		}
 	}
 	qps := "unlimited"
 	if o.qps > 0 {
