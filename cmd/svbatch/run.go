@@ -198,6 +198,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return err
 	}
 	prog := newProgress(cio.stderr, plan.Rows, o.noProgress, log)
+	started := time.Now()
 	sum, err := prep.Run(ctx, cl, prog.row)
 	prog.finish()
 	if err != nil {
@@ -218,7 +219,17 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		}
 	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
-		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", countsString(sum.Counts))
+		counts := map[string]int{}
+		for st, n := range sum.Counts {
+			counts[string(st)] = n
+		}
+		code := exitOK
+		var ee *exitError
+		if errors.As(runExit(sum), &ee) {
+			code = ee.code
+		}
+		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", counts,
+			"needs_attention", sum.NeedsAttention(), "duration_s", time.Since(started).Round(time.Millisecond).Seconds(), "exit_code", code)
 	}
 	if stop := sum.Stop; stop != nil && !stop.Interrupted() && o.logFormat == "json" {
 		log.Error("run stopped", "row", stop.Line, "reason", client.Describe(stop.Err), "outcome", sum.Outcome)

@@ -59,6 +59,11 @@ func TestRunJSONLogEveryLine(t *testing.T) {
 				if rec["level"] == "ERROR" && rec["exit_code"] == float64(c.code) {
 					sawFatal = true
 				}
+				if rec["msg"] == "run finished" {
+					if counts, ok := rec["counts"].(map[string]any); !ok || len(counts) == 0 || rec["exit_code"] != float64(c.code) {
+						t.Errorf("run finished: counts %v, exit_code %v; want an object of numbers and %d", rec["counts"], rec["exit_code"], c.code)
+					}
+				}
 			}
 			if c.fatal && !sawFatal {
 				t.Errorf("no ERROR record with exit_code %d:\n%s", c.code, stderr)
