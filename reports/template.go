@@ -2,6 +2,8 @@ package reports
 
 import (
 	"fmt"
+	"strconv"
+	"svbatch"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -101,7 +103,7 @@ func WriteTemplate(path string, t Template) (err error) {
 		} else if c.Amount {
 			dv := excelize.NewDataValidation(true)
 			dv.Sqref = rng
-			if err := dv.SetRange(1, 999999999999, excelize.DataValidationTypeWhole, excelize.DataValidationOperatorBetween); err != nil {
+			if err := dv.SetRange(1, strconv.FormatInt(svbatch.MaxChangeValue, 10), excelize.DataValidationTypeWhole, excelize.DataValidationOperatorBetween); err != nil {
 				return wrap(err)
 			}
 			dv.SetInput(c.Header, c.Hint)
@@ -117,35 +119,67 @@ func WriteTemplate(path string, t Template) (err error) {
 				return wrap(err)
 			}
 		}
-		if c.Example != "" {
-			cell := col + "2"
-			if c.Amount {
-				var n int64
-				if _, err := fmt.Sscan(c.Example, &n); err == nil {
-					if err := f.SetCellInt(sheet, cell, n); err != nil {
-						return wrap(err)
-					}
-					if err := f.SetCellStyle(sheet, cell, cell, exampleNum); err != nil {
-						return wrap(err)
-					}
-					continue
-				}
-			}
-			if err := f.SetCellStr(sheet, cell, c.Example); err != nil {
-				return wrap(err)
-			}
-			if err := f.SetCellStyle(sheet, cell, cell, exampleStyle); err != nil {
-				return wrap(err)
-			}
-		}
 	}
 	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return wrap(err)
+	}
+	if err := writeExample(f, t, headStyle, exampleStyle, exampleNum); err != nil {
 		return wrap(err)
 	}
 	if err := writeInstructions(f, t, headStyle); err != nil {
 		return wrap(err)
 	}
 	return wrap0(saveWorkbook(f, path))
+}
+
+// ExampleSheet is the template's sheet with one filled-in example row: a sheet of its own, so the
+// example is never read as an operation when the data sheet is filled in below it.
+const ExampleSheet = "Example"
+
+// writeExample writes the header and the example row on ExampleSheet.
+func writeExample(f *excelize.File, t Template, headStyle, textStyle, numStyle int) error {
+	if _, err := f.NewSheet(ExampleSheet); err != nil {
+		return err
+	}
+	for i, c := range t.Columns {
+		col, err := excelize.ColumnNumberToName(i + 1)
+		if err != nil {
+			return err
+		}
+		if err := f.SetCellStr(ExampleSheet, col+"1", c.Header); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(ExampleSheet, col+"1", col+"1", headStyle); err != nil {
+			return err
+		}
+		if c.Width > 0 {
+			if err := f.SetColWidth(ExampleSheet, col, col, c.Width); err != nil {
+				return err
+			}
+		}
+		if c.Example == "" {
+			continue
+		}
+		cell := col + "2"
+		if c.Amount {
+			if n, err := strconv.ParseInt(c.Example, 10, 64); err == nil {
+				if err := f.SetCellInt(ExampleSheet, cell, n); err != nil {
+					return err
+				}
+				if err := f.SetCellStyle(ExampleSheet, cell, cell, numStyle); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if err := f.SetCellStr(ExampleSheet, cell, c.Example); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(ExampleSheet, cell, cell, textStyle); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func wrap0(err error) error {

@@ -22,7 +22,7 @@ func newTemplateCmd(io *cmdIO) *cobra.Command {
 		Short: "Write a ready-to-fill operations workbook",
 		Long: `template writes an XLSX workbook to fill in: the columns svbatch reads (Chinese labels with
 --lang zh), id and mobile columns formatted as Text so Excel keeps every digit, drop-down lists for
-operate_type and outer_type, a hint on change_value (fen), an example row and an Instructions sheet.`,
+operate_type and outer_type, a hint on change_value (fen), an Example sheet with a filled-in row (never read as data) and an Instructions sheet.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTemplate(io, o)
@@ -54,13 +54,13 @@ func templateFor(lang string) reports.Template {
 		t.Labels = [4]string{"列", "必填", "填写说明", "示例"}
 		t.Instructions = []string{
 			"svbatch 储值批量操作模板：每行一笔操作（充值、冻结、核销、充值回退）。",
-			"第2行是示例，使用前请删除。ID 和手机号列已设为文本格式，请勿改为数字格式。",
+			"“Example”工作表有一行填写示例（不会被当作数据读取）；请从第 2 行起在本表填写。ID 和手机号列已设为文本格式，请勿改为数字格式。",
 			"金额单位为分（10000 = 100.00元）。填写完成后先运行：svbatch validate 文件名.xlsx",
 		}
 	} else {
 		t.Instructions = []string{
 			"svbatch stored-value operations: one operation per row (charge, freeze, verify, refund).",
-			"Row 2 is an example: delete it before use. Id and mobile columns are formatted as Text: keep them so, or Excel rounds long numbers.",
+			"The Example sheet shows one filled-in row (it is never read as data); fill in this sheet from row 2. Id and mobile columns are formatted as Text: keep them so, or Excel rounds long numbers.",
 			"Amounts are in fen (10000 = 100.00 yuan). When done, check the file first: svbatch validate FILE.xlsx",
 		}
 	}

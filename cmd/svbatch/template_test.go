@@ -8,6 +8,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"svbatch/batch"
+	"svbatch/reports"
+	"svbatch/table"
 )
 
 func TestTemplate(t *testing.T) {
@@ -30,8 +32,8 @@ func TestTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if got := f.GetSheetList(); len(got) != 2 || got[0] != tc.sheet || got[1] != "Instructions" {
-				t.Errorf("sheets %q; want [%s Instructions]", got, tc.sheet)
+			if got := f.GetSheetList(); len(got) != 3 || got[0] != tc.sheet || got[1] != reports.ExampleSheet || got[2] != "Instructions" {
+				t.Errorf("sheets %q; want [%s %s Instructions]", got, tc.sheet, reports.ExampleSheet)
 			}
 			header, _ := f.GetRows(tc.sheet)
 			if header[0][0] != tc.header || len(header[0]) != 13 {
@@ -71,10 +73,19 @@ func TestTemplate(t *testing.T) {
 			if !strings.Contains(lists["G2"], "whole") || !strings.Contains(lists["G2"], "10000") {
 				t.Errorf("change_value validation %q; want whole numbers with a hint in fen", lists["G2"])
 			}
-			// The example row is itself valid input.
-			rep, err := batch.Validate(path, batch.Options{})
+			// The data sheet holds no operation: the example sits on its own sheet, where it is
+			// valid input but never read when the data sheet is filled in.
+			if rep, err := batch.Validate(path, batch.Options{}); err != nil || rep.Rows != 0 {
+				t.Errorf("validate template: %+v, %v; want no rows on the data sheet", rep, err)
+			}
+			rep, err := batch.Validate(path, batch.Options{Table: table.Options{Sheet: reports.ExampleSheet}})
 			if err != nil || !rep.OK() || rep.Rows != 1 {
-				t.Errorf("validate template: %+v, %v; want one valid example row", rep, err)
+				t.Errorf("validate the Example sheet: %+v, %v; want one valid example row", rep, err)
+			}
+			for _, dv := range dvs {
+				if strings.HasPrefix(dv.Sqref, "G2") && dv.Formula2 != "1000000000000" {
+					t.Errorf("change_value validation up to %q; want the real per-row limit, 1000000000000 fen", dv.Formula2)
+				}
 			}
 		})
 	}
