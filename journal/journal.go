@@ -151,6 +151,15 @@ func Open(path string) (*Journal, error) {
 			j.closeDBs()
 		}
 	}()
+	// The journal holds ids and amounts of a finance team's operations: readable by its owner only.
+	// SQLite gives the -wal and -shm files the database file's mode.
+	for _, p := range []string{abs + "-lock", abs} {
+		if f, err := os.OpenFile(p, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("open journal %s: %w", p, err)
+		}
+	}
 	if err := j.takeLock(); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -593,4 +594,33 @@ func TestLockThroughSymlinks(t *testing.T) {
 			t.Errorf("Open(%s) = %v; want ErrLocked (it is %s)", p, err, path)
 		}
 	}
+}
+
+// TestJournalFileModes: a new journal and its lock, WAL and shared-memory files are readable by
+// their owner only (0600).
+func TestJournalFileModes(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix modes")
+	}
+	j, path := openTemp(t)
+	if err := j.Record(Entry{Key: "k", State: svbatch.Pending}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-lock", path + "-wal", path + "-shm"} {
+		st, err := os.Stat(p)
+		if err != nil {
+			if os.IsNotExist(err) && p != path {
+				continue
+			}
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v; want 0600", filepath.Base(p), st.Mode().Perm())
+		}
+	}
+	j.Close()
 }
