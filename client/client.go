@@ -12,6 +12,7 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"svbatch"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -28,7 +29,7 @@ const (
 )
 
 // TimestampZone is GMT+8, the zone of TOP's timestamp parameter whatever the machine's zone.
-var TimestampZone = time.FixedZone("GMT+8", 8*3600)
+var TimestampZone = svbatch.GMT8
 
 // TimestampLayout is TOP's timestamp format.
 const TimestampLayout = "2006-01-02 15:04:05"

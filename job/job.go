@@ -296,7 +296,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 func (p *Prepared) info(started time.Time, outcome string) reports.RunInfo {
 	params := [][2]string{{"input", p.Plan.Input}, {"encoding", p.Plan.Encoding}}
 	params = append(params, p.cfg.Params...)
-	params = append(params, [2]string{"started", started.Format(time.RFC3339)}, [2]string{"finished", time.Now().Format(time.RFC3339)},
+	params = append(params, [2]string{"started", started.In(svbatch.GMT8).Format(time.RFC3339)}, [2]string{"finished", time.Now().In(svbatch.GMT8).Format(time.RFC3339)},
 		[2]string{"outcome", outcome}, [2]string{"svbatch version", p.cfg.Version})
 	return reports.RunInfo{Params: params}
 }

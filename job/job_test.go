@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -14,6 +16,8 @@ import (
 	"svbatch/job"
 	"svbatch/journal"
 	"svbatch/sandbox"
+
+	"github.com/xuri/excelize/v2"
 )
 
 func sandboxClient(t *testing.T) (*sandbox.Server, *client.Client) {
@@ -74,8 +78,29 @@ func TestPrepareAndRun(t *testing.T) {
 	if got := sb.TotalRequests(); got != prep.Plan.Rows {
 		t.Errorf("the sandbox received %d requests; want %d (one per row)", got, prep.Plan.Rows)
 	}
-	if _, err := os.Stat(sum.Out); err != nil {
-		t.Errorf("results: %v", err)
+	// One time zone in the workbook, GMT+8 as TOP's, whatever the machine's: finished_at and the
+	// Summary's started/finished.
+	f, err := excelize.OpenFile(sum.Out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Results")
+	summary, _ := f.GetRows("Summary")
+	f.Close()
+	col := slices.Index(rows[0], "finished_at")
+	for _, r := range rows[1:] {
+		if col < 0 || col >= len(r) || !strings.HasSuffix(r[col], "+08:00") {
+			t.Fatalf("finished_at of %v; want a GMT+8 time", r)
+		}
+	}
+	var zoned int
+	for _, r := range summary {
+		if len(r) > 1 && (r[0] == "started" || r[0] == "finished") && strings.HasSuffix(r[1], "+08:00") {
+			zoned++
+		}
+	}
+	if zoned != 2 {
+		t.Errorf("Summary started/finished in GMT+8: %d of 2\n%v", zoned, summary)
 	}
 
 	again, err := job.Prepare(cfg)

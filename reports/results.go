@@ -332,7 +332,7 @@ func resFillRow(row []any, r *svbatch.Result, nExtra int) {
 		case svbatch.KindBool:
 			row[i] = strconv.FormatBool(v.(bool))
 		case svbatch.KindTime:
-			row[i] = v.(time.Time).Format(time.RFC3339)
+			row[i] = v.(time.Time).In(svbatch.GMT8).Format(time.RFC3339) // one zone in the workbook
 		}
 	}
 	n := len(ResultsColumns)

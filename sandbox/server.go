@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"svbatch"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +23,7 @@ import (
 )
 
 // gmt8 is TOP's timestamp zone.
-var gmt8 = time.FixedZone("GMT+8", 8*3600)
+var gmt8 = svbatch.GMT8
 
 // timestampLayout is TOP's timestamp format (yyyy-MM-dd HH:mm:ss, GMT+8).
 const timestampLayout = "2006-01-02 15:04:05"
