@@ -337,7 +337,7 @@ func (r *Report) readResults(src Source, p *problems) error {
 			continue
 		}
 		r.ResultsRows++
-		get := func(id int) string { return unneutralise(cp.get(cells, id)) }
+		get := func(id int) string { return svbatch.Unneutralise(cp.get(cells, id)) }
 		status := strings.ToLower(get(cStatus))
 		moved := status == string(svbatch.Succeeded) ||
 			(status == string(svbatch.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
@@ -405,18 +405,6 @@ func (r *Report) readResults(src Source, p *problems) error {
 		key := string(keyBuf)
 		r.unexIdx[key] = r.unex.add(unexRow{key: key, n: 1, res: res})
 	}
-}
-
-// unneutralise undoes reports.SafeText on a results cell: the writer put a "'" before text that
-// starts like a formula, and the expected ledger has the text as the user typed it.
-func unneutralise(s string) string {
-	if len(s) > 1 && s[0] == '\'' {
-		switch s[1] {
-		case '=', '+', '-', '@', '\t', '\r':
-			return s[1:]
-		}
-	}
-	return s
 }
 
 func isFalse(s string) bool {

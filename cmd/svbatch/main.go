@@ -141,6 +141,7 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		newRunCmd(io),
 		newReconcileCmd(io),
 		newStatusCmd(io),
+		newUndoCmd(io),
 		newDemoCmd(io),
 	)
 	return root

@@ -147,6 +147,7 @@ func TestREADMECommandsRun(t *testing.T) {
 			sb.WriteBalancesCSV(f)
 			f.Close()
 		}, 0},
+		{"undo tonight.xlsx.results.xlsx", nil, 0},
 		{"sandbox --addr", nil, 0},
 		{"sandbox --db", nil, 0},
 	}
