@@ -39,7 +39,7 @@ type workbookInfo struct {
 	dir      string               // folder of the workbook part, e.g. "xl"
 	sheets   []sheetInfo
 	date1904 bool
-	fullCalc bool // calcPr fullCalcOnLoad: the cached formula values are not to be trusted
+	fullCalc bool   // calcPr fullCalcOnLoad: the cached formula values are not to be trusted
 	styles   string // part name of the styles, "" if none
 	sst      string // part name of the shared strings, "" if none
 }
