@@ -367,7 +367,7 @@ func printSummary(w io.Writer, sum *job.Summary, o *runOptions) {
 	fmt.Fprintf(w, "Wrote %s (journal %s)\n", out, jpath)
 	if stop := sum.Stop; stop != nil {
 		if !stop.Interrupted() {
-			fmt.Fprintf(w, "Nothing is wrong with the rows: fix the cause above, then run the same command again; rows already done are not resent.\n")
+			fmt.Fprintf(w, "Nothing is wrong with the rows: fix what stopped the run (next line), then run the same command again; rows already done are not resent.\n")
 		}
 		return // an interruption prints how to resume
 	}
