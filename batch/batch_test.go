@@ -180,3 +180,34 @@ func TestSamplesValid(t *testing.T) {
 		}
 	}
 }
+
+// TestReasonLineBreaks: a reason may hold line breaks and tabs (Alt+Enter in Excel, a quoted CSV
+// field); an id may not.
+func TestReasonLineBreaks(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "reason.csv")
+	text := "brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id,reason\n" +
+		"B1,S1,op1,O-1,1,100,C1,\"补发\r\n原单号 O-0\t已核对\"\n" +
+		"B1,S1,op1,\"O-2\nx\",1,100,C1,ok\n" +
+		"B1,S1,op1,O-3,1,100,\"C\t3\",ok\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Validate(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != 3 || rep.Valid != 1 || len(rep.Errors) != 2 ||
+		rep.Errors[0].Row != 3 || rep.Errors[0].Column != ColOuterOrderID || rep.Errors[1].Row != 4 || rep.Errors[1].Column != ColCustomerID {
+		t.Errorf("report %+v; want row 2 valid, rows 3 and 4 refused in outer_order_id and customer_id", rep)
+	}
+	r, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	row, problems, err := r.Next()
+	if err != nil || len(problems) > 0 || row.Req.Reason != "补发\n原单号 O-0\t已核对" {
+		t.Errorf("row 2: reason %q, %v %v", row.Req.Reason, problems, err)
+	}
+}

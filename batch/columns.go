@@ -43,7 +43,7 @@ func ColumnDocs() []ColumnDoc {
 		{Name: ColOuterType, Choices: []string{"wechat", "alipay"}, ChoicesZ: []string{"wechat", "alipay"}, Required: "with outer_id", Example: "",
 			About: "wechat or alipay.", AboutZ: "wechat 或 alipay。"},
 		{Name: ColReason, Required: "no", Example: "Member top-up",
-			About: "Free text, up to 256 characters, no line breaks.", AboutZ: "备注，最多256个字符，不能换行。"},
+			About: "Free text, up to 256 characters; line breaks (Alt+Enter) and tabs are fine.", AboutZ: "备注，最多256个字符，可以换行（Alt+Enter）。"},
 		{Name: ColRequestID, Text: true, Required: "no", Example: "",
 			About:  "Leave empty: svbatch derives a stable idempotency id from brand, operation and order numbers. If given, it must be unique (up to 64 characters).",
 			AboutZ: "一般留空：svbatch 会根据品牌、操作类型和订单号生成稳定的幂等ID。若填写，必须唯一（最多64个字符）。"},

@@ -51,7 +51,8 @@ func FuzzCSVRows(f *testing.F) {
 				if row.Req.RequestID == "" || row.Req.ChangeValue <= 0 || row.Req.ChangeValue > svbatch.MaxChangeValue || !row.Req.OperateType.Valid() || row.AccountKey == "" {
 					t.Fatalf("valid row %d incomplete: %+v", row.Line, row.Req)
 				}
-				if !utf8.ValidString(row.Req.OuterOrderID) || strings.ContainsAny(row.Req.Reason, "\r\n") {
+				if !utf8.ValidString(row.Req.OuterOrderID) || strings.ContainsAny(row.Req.OuterOrderID+row.Req.BrandID+row.Req.CustomerID, "\r\n\t") ||
+					strings.ContainsFunc(row.Req.Reason, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\r' && r != '\t' }) {
 					t.Fatalf("valid row %d with bad text: %+v", row.Line, row.Req)
 				}
 			}

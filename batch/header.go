@@ -103,7 +103,33 @@ func isCanonical(name string) bool {
 // CanonicalHeader maps a header cell to its canonical column name: the canonical names, the
 // Chinese aliases and the --mapping file's columns, matched case-, space- and BOM-insensitively.
 // ok is false for an unknown column (it passes through).
+//
+// A header may end in brackets (half- or full-width) saying the unit of an amount, 金额（分）,
+// 金额(元), Amount (yuan), or that the column is required or optional, 备注(选填): the name
+// before them is matched (HeaderUnit reads the unit).
 func CanonicalHeader(h string, m *Mapping) (canonical string, ok bool) {
+	if c, ok := lookupHeader(h, m); ok {
+		return c, true
+	}
+	base, inner, ok := splitBracket(h)
+	if !ok {
+		return "", false
+	}
+	c, ok := lookupHeader(base, m)
+	switch {
+	case !ok:
+		return "", false
+	case bracketMarkers[normHeader(inner)]:
+		return c, true
+	case c == ColChangeValue:
+		if _, ok := unitWord(inner); ok {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+func lookupHeader(h string, m *Mapping) (string, bool) {
 	n := normHeader(h)
 	if n == "" {
 		return "", false
@@ -117,6 +143,61 @@ func CanonicalHeader(h string, m *Mapping) (canonical string, ok bool) {
 	return c, ok
 }
 
+// bracketMarkers say in a header's brackets whether the column must be filled.
+var bracketMarkers = map[string]bool{"必填": true, "选填": true, "可选": true, "非必填": true, "required": true, "optional": true}
+
+// splitBracket splits "金额（元）" into "金额" and "元" (brackets ( ) （ ） [ ] 【 】 at the end).
+func splitBracket(h string) (base, inner string, ok bool) {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+	for _, p := range [][2]string{{"(", ")"}, {"（", "）"}, {"[", "]"}, {"【", "】"}, {"(", "）"}, {"（", ")"}} {
+		if !strings.HasSuffix(h, p[1]) {
+			continue
+		}
+		if i := strings.LastIndex(h, p[0]); i > 0 {
+			return strings.TrimSpace(h[:i]), strings.TrimSpace(h[i+len(p[0]) : len(h)-len(p[1])]), true
+		}
+	}
+	return h, "", false
+}
+
+// unitWord reads the unit in an amount header's brackets: 分/fen, 元/yuan (单位：元 too).
+func unitWord(s string) (svbatch.Unit, bool) {
+	n := normHeader(s)
+	for _, p := range []string{"单位:", "单位：", "unit:", "单位"} {
+		n = strings.TrimPrefix(n, p)
+	}
+	switch n {
+	case "分", "fen", "cent", "cents":
+		return svbatch.Fen, true
+	case "元", "yuan", "rmb", "cny", "¥", "￥", "人民币", "人民币元":
+		return svbatch.Yuan, true
+	}
+	return 0, false
+}
+
+// HeaderUnit is the unit an amount header names in its brackets (金额（分）, 金额(元)); ok is false
+// when it names none.
+func HeaderUnit(h string) (u svbatch.Unit, ok bool) {
+	if _, inner, ok := splitBracket(h); ok {
+		return unitWord(inner)
+	}
+	return 0, false
+}
+
+// headerScore scores a row as the header row: how many of its cells are columns svbatch knows
+// (with the mapping's). The header is the best of the first rows of a file (table.Options).
+func headerScore(m *Mapping) func(cells []string) int {
+	return func(cells []string) int {
+		n := 0
+		for _, c := range cells {
+			if _, ok := CanonicalHeader(c, m); ok {
+				n++
+			}
+		}
+		return n
+	}
+}
+
 // Mapping is a --mapping YAML file: `column in file: canonical name`, plus `constants:` for values
 // every row shares (e.g. brand_id or operator_id). A `columns:` block is read the same way.
 type Mapping struct {
@@ -125,14 +206,20 @@ type Mapping struct {
 	norm      map[string]string // normalised header → canonical name
 }
 
-// LoadMapping reads and checks a mapping file. Values are taken as written: `brand_id: 00123`
-// stays "00123" (YAML would read it as octal).
+// LoadMapping reads and checks a mapping file, in UTF-8 (with or without a BOM), UTF-16 with a
+// BOM, or GBK/GB18030. Values are taken as written: `brand_id: 00123` stays "00123" (YAML would
+// read it as octal).
 func LoadMapping(path string) (*Mapping, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mapping %s: %w", path, table.UnwrapPathErr(err))
 	}
-	m, err := ParseMapping(data)
+	// Notepad saves in GBK ("ANSI" on a Chinese Windows) or with a BOM: read it as a CSV file is.
+	text, _, err := table.DecodeText(data)
+	if err != nil {
+		return nil, fmt.Errorf("mapping %s: %v: save it as UTF-8 (Notepad: Save As, Encoding UTF-8)", path, err)
+	}
+	m, err := ParseMapping(text)
 	if err != nil {
 		return nil, fmt.Errorf("mapping %s: %w", path, err)
 	}

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"svbatch"
+	"svbatch/table"
 )
 
 // mapHeader finds the canonical columns and the pass-through ones.
 func (r *Reader) mapHeader(m *Mapping) error {
 	var problems []Problem
+	hl := table.HeaderLine(r.t)
 	for i := range r.col {
 		r.col[i] = -1
 		r.name[i] = canonicalOrder[i]
@@ -22,7 +26,7 @@ func (r *Reader) mapHeader(m *Mapping) error {
 		}
 		f := fieldIndex(c)
 		if prev := r.col[f]; prev >= 0 {
-			problems = append(problems, Problem{Row: 1, Column: h, Col: i,
+			problems = append(problems, Problem{Row: hl, Column: h, Col: i,
 				Message: fmt.Sprintf("columns %q and %q both mean %s: keep one", r.header[prev], h, c)})
 			continue
 		}
@@ -33,26 +37,38 @@ func (r *Reader) mapHeader(m *Mapping) error {
 		for c, v := range m.Constants {
 			f := fieldIndex(c)
 			if r.col[f] >= 0 {
-				problems = append(problems, Problem{Row: 1, Column: r.name[f], Col: r.col[f],
+				problems = append(problems, Problem{Row: hl, Column: r.name[f], Col: r.col[f],
 					Message: fmt.Sprintf("%s is both a column of the file and a constant in the mapping: keep one", c)})
 				continue
 			}
 			r.constant[f] = v
 		}
 	}
+	if c := r.col[fChangeValue]; c >= 0 {
+		// 金额(元): the header says the unit; an explicit --amount-unit must agree with it.
+		if hu, ok := HeaderUnit(r.header[c]); ok {
+			if r.opt.AmountUnit == "" {
+				r.unit = hu
+			} else if given, err := svbatch.ParseUnit(r.opt.AmountUnit); err == nil && given != hu {
+				problems = append(problems, Problem{Row: hl, Column: r.header[c], Col: c,
+					Message: fmt.Sprintf("says the amounts are in %s, but --amount-unit %s was given: leave --amount-unit out (the header decides) or fix the header", hu, given)})
+			}
+		}
+	}
 	found := r.foundHeaders()
 	for _, f := range requiredFields {
 		if r.col[f] < 0 && r.constant[f] == "" {
-			problems = append(problems, Problem{Row: 1, Column: canonicalOrder[f], Col: -1,
+			problems = append(problems, Problem{Row: hl, Column: canonicalOrder[f], Col: -1,
 				Message: fmt.Sprintf("required column %s (%s) is missing; the header has: %s", canonicalOrder[f], ChineseLabels[canonicalOrder[f]], found)})
 		}
 	}
 	if !r.has(fCustomer) && !r.has(fMobile) && !r.has(fOuterID) {
-		problems = append(problems, Problem{Row: 1, Column: ColCustomerID, Col: -1,
+		problems = append(problems, Problem{Row: hl, Column: ColCustomerID, Col: -1,
 			Message: "no customer column: need customer_id, mobile, or outer_id with outer_type; the header has: " + found})
 	}
 	if len(problems) > 0 {
-		return &HeaderError{Path: r.path, Encoding: r.t.Encoding(), Header: r.header, Problems: problems}
+		return &HeaderError{Path: r.path, Encoding: r.t.Encoding(), HeaderRow: table.HeaderLine(r.t), Header: r.header,
+			Problems: problems, Warnings: table.Warnings(r.t)}
 	}
 	return nil
 }

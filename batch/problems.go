@@ -3,6 +3,8 @@ package batch
 import (
 	"fmt"
 	"strings"
+
+	"svbatch/table"
 )
 
 // Problem is one validation error, as the user must fix it: the row as the user sees it in the
@@ -31,11 +33,16 @@ func (p Problem) String() string {
 // HeaderError is a header that cannot be used (a missing required column, two columns meaning
 // the same thing, a constant that is also a column). Problems are the details to print.
 type HeaderError struct {
-	Path     string
-	Encoding string
-	Header   []string
-	Problems []Problem
+	Path      string
+	Encoding  string
+	HeaderRow int // the row the header was read from
+	Header    []string
+	Problems  []Problem
+	Warnings  []Warning // what was found about the file before the header failed (a lock file)
 }
+
+// Warning is something about a file worth knowing that makes no row invalid (table.Warning).
+type Warning = table.Warning
 
 func (e *HeaderError) Error() string {
 	msgs := make([]string, len(e.Problems))

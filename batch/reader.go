@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"svbatch"
 	"svbatch/client"
@@ -79,11 +80,34 @@ func Open(path string, opt Options) (*Reader, error) {
 			return nil, err
 		}
 	}
-	t, err := table.Open(path, opt.Table)
+	t, err := table.Open(path, tableOptions(opt, m))
 	if err != nil {
 		return nil, err
 	}
 	return newReader(path, t, opt, unit, m)
+}
+
+// TableOptions are the options batch opens a file with: opt.Table, and the header found as
+// batch finds it (the row with most columns svbatch or the mapping knows). Whoever reads the
+// same file as a table (the errors workbook of validate --out) must use them to see the same
+// header and rows.
+func TableOptions(opt Options) (table.Options, error) {
+	var m *Mapping
+	if opt.MappingFile != "" {
+		var err error
+		if m, err = LoadMapping(opt.MappingFile); err != nil {
+			return table.Options{}, err
+		}
+	}
+	return tableOptions(opt, m), nil
+}
+
+func tableOptions(opt Options, m *Mapping) table.Options {
+	topt := opt.Table
+	if topt.HeaderScore == nil {
+		topt.HeaderScore = headerScore(m)
+	}
+	return topt
 }
 
 // newReader maps t's header; on error t is closed.
@@ -103,6 +127,17 @@ func (r *Reader) Header() []string { return r.header }
 
 // ExtraHeader names the pass-through columns (not canonical), in file order.
 func (r *Reader) ExtraHeader() []string { return r.extraHdr }
+
+// HeaderLine is the row of the header as the sheet numbers it (1 unless rows above it were
+// skipped or chosen away with Options.Table.HeaderRow).
+func (r *Reader) HeaderLine() int { return table.HeaderLine(r.t) }
+
+// Unit is the unit change_value is read in: Options.AmountUnit, or the header's (金额(元)), or fen.
+func (r *Reader) Unit() svbatch.Unit { return r.unit }
+
+// Warnings are what the file says beyond its rows (hidden rows, a lock file, a close call of
+// encodings): all of them once Next has returned io.EOF.
+func (r *Reader) Warnings() []Warning { return table.Warnings(r.t) }
 
 // Encoding says how the file was read: "utf-8", "utf-8-bom", "gbk", "gb18030" or "xlsx".
 func (r *Reader) Encoding() string { return r.t.Encoding() }
@@ -216,6 +251,15 @@ func (r *Reader) readChecked() (Row, []Problem, checked, error) {
 		copy(raw, cells)
 	}
 	row.Raw = raw
+	if col, word := totalsCell(raw); col >= 0 {
+		// A totals row (合计, Total) under the data is a sum, not an operation: only that is said.
+		column := "column " + columnLetter(col)
+		if col < len(r.header) {
+			column = r.header[col]
+		}
+		return row, []Problem{{Row: line, Column: column, Value: cells[col], Col: col,
+			Message: fmt.Sprintf("is a totals row (%s), not an operation: delete it, and any other summary row, from the file", word)}}, checked{}, nil
+	}
 	if len(r.extraIdx) > 0 && !r.checkOnly {
 		row.Extra = make([]string, len(r.extraIdx))
 		for i, j := range r.extraIdx {
@@ -224,6 +268,33 @@ func (r *Reader) readChecked() (Row, []Problem, checked, error) {
 	}
 	problems, ck := r.validate(&row, notes, texts, problems)
 	return row, problems, ck, nil
+}
+
+// totalsWords start a totals row: its first non-empty cell is one of them (spaces, a colon and
+// full-width forms aside, any case).
+var totalsWords = map[string]bool{
+	"合计": true, "总计": true, "小计": true, "总合计": true, "共计": true, "汇总": true, "合计金额": true, "总金额": true,
+	"total": true, "totals": true, "grandtotal": true, "subtotal": true, "sum": true,
+}
+
+// totalsCell returns the column of a totals row's first non-empty cell and its word, or -1.
+func totalsCell(cells []string) (int, string) {
+	for i, c := range cells {
+		c = trimSpace(c)
+		if c == "" {
+			continue
+		}
+		// Fast path: ids and amounts (digits, most letters) are no totals word.
+		if len(c) > 32 || (c[0] < utf8.RuneSelf && !strings.ContainsRune("tTsSgG", rune(c[0]))) {
+			return -1, ""
+		}
+		w := strings.TrimRight(normHeader(c), ":：")
+		if totalsWords[w] {
+			return i, c
+		}
+		return -1, ""
+	}
+	return -1, ""
 }
 
 // columnLetter is the spreadsheet letter of a 0-based column (27 → "AB").

@@ -162,12 +162,16 @@ func trimSpace(s string) string {
 }
 
 // noteRefused reports whether a cell with note n cannot be taken as the value of field f: a
-// formula without a (current) value or an error is never a value; in free text (reason) a date or
-// a number as Excel shows it is still text.
+// formula without a (current) value or an error is never a value; a number that Excel shows with
+// separators or symbols is a fine amount but no id; in free text (reason) a date or a number as
+// Excel shows it is still text.
 func noteRefused(f int, n table.Note) bool {
 	switch n {
 	case table.NoteNoCache, table.NoteStale, table.NoteError:
 		return true
+	case table.NoteFormatted:
+		// The number is exact; only an id must be what Excel shows (1,234 or S007 is no id).
+		return exactField(f) && f != fChangeValue
 	}
 	return f != fReason
 }
@@ -175,8 +179,9 @@ func noteRefused(f int, n table.Note) bool {
 // exactFields hold ids or numbers that Excel must not have turned into scientific notation.
 func exactField(f int) bool { return f != fReason && f != fOperateType && f != fOuterType }
 
-// textProblem checks what every field must satisfy: valid UTF-8, no control characters, the
-// length limit, and (ids, mobile) no scientific notation. Plain ASCII takes a fast path.
+// textProblem checks what every field must satisfy: valid UTF-8, no control characters (but line
+// breaks and tabs in reason), the length limit, and (ids, mobile) no scientific notation. Plain
+// ASCII takes a fast path.
 func textProblem(f int, s string) string {
 	hasE := false
 	for i := 0; i < len(s); i++ {
@@ -185,6 +190,9 @@ func textProblem(f int, s string) string {
 			return textProblemSlow(f, s)
 		}
 		if c < 0x20 || c == 0x7f {
+			if f == fReason && isLineSpace(c) {
+				continue
+			}
 			return msgControl
 		}
 		if c == 'e' || c == 'E' {
@@ -202,6 +210,10 @@ func textProblem(f int, s string) string {
 }
 
 const msgControl = "contains a control character (line break, tab or similar): remove it"
+
+// isLineSpace: line breaks and tabs, which free text (reason) may hold as people type them in
+// Excel (Alt+Enter); ids may not.
+func isLineSpace(c byte) bool { return c == '\n' || c == '\r' || c == '\t' }
 
 func fieldLimit(f int) int {
 	switch f {
@@ -225,6 +237,9 @@ func textProblemSlow(f int, s string) string {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c < 0x20 || c == 0x7f:
+			if f == fReason && isLineSpace(c) {
+				continue
+			}
 			return msgControl
 		case c == 0xC2:
 			if i+1 < len(s) && s[i+1] <= 0x9F {

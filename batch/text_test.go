@@ -13,10 +13,11 @@ import (
 
 // textProblemRef is the plain statement of textProblem's rules (rune by rune), which the fast
 // version must match on every input. A control character before the first non-ASCII byte is
-// reported as such even when invalid UTF-8 follows.
+// reported as such even when invalid UTF-8 follows; reason may hold line breaks and tabs.
 func textProblemRef(f int, s string) string {
+	allowed := func(c rune) bool { return f == fReason && (c == '\n' || c == '\r' || c == '\t') }
 	for i := 0; i < len(s) && s[i] < utf8.RuneSelf; i++ {
-		if unicode.IsControl(rune(s[i])) {
+		if unicode.IsControl(rune(s[i])) && !allowed(rune(s[i])) {
 			return msgControl
 		}
 	}
@@ -24,7 +25,7 @@ func textProblemRef(f int, s string) string {
 		return "is not valid UTF-8 text: the file mixes encodings — pass --encoding gbk or gb18030"
 	}
 	for _, c := range s {
-		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+		if (unicode.IsControl(c) && !allowed(c)) || c == '\u2028' || c == '\u2029' {
 			return msgControl
 		}
 	}
@@ -40,7 +41,7 @@ func textProblemRef(f int, s string) string {
 }
 
 var textCases = []string{
-	"", "abc", "批量导入 batch import", "a\tb", "a\nb", "x\x7f", "\u0085next line", "\u0080", "\u009f", "\u00a0nbsp", "\u00c2",
+	"", "abc", "批量导入 batch import", "a\tb", "a\nb", "补发\r\n原单号\t已核对", "\n\x01", "单\n\x0b", "x\x7f", "\u0085next line", "\u0080", "\u009f", "\u00a0nbsp", "\u00c2",
 	"line\u2028sep", "para\u2029sep", "\u2027\u202a", "\u20ac euro", "\xff", "ok\xc2", "\xe2\x80", "\xed\xa0\x80",
 	"\x01\xff", "\xff\x01", "订单\x01", "1.86518E+10", "１.5E+3", "é1E5",
 	strings.Repeat("a", 64), strings.Repeat("a", 65), strings.Repeat("é", 64), strings.Repeat("é", 65),

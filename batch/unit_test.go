@@ -1,6 +1,9 @@
 package batch
 
 import (
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -29,6 +32,15 @@ func TestCanonicalHeader(t *testing.T) {
 		{"外部ID类型", "outer_type", true},
 		{"会员手机", "mobile", true}, // from the mapping
 		{"amount (FEN)", "change_value", true},
+		{"金额（分）", "change_value", true}, // the unit in full-width brackets
+		{"金额(元)", "change_value", true},
+		{"储值金额（单位：元）", "change_value", true},
+		{"Change Value [yuan]", "change_value", true},
+		{"备注(选填)", "reason", true}, // optional marker
+		{"门店ID（必填）", "shop_id", true},
+		{"金额(美元)", "", false}, // not a unit svbatch knows: not taken as an amount
+		{"备注(元)", "", false},  // a unit only goes with the amount
+		{"(元)", "", false},
 		{"campaign", "", false},
 		{"", "", false},
 	}
@@ -101,5 +113,108 @@ func TestLooksScientific(t *testing.T) {
 		if got := svbatch.LooksScientific(s); got != want {
 			t.Errorf("svbatch.LooksScientific(%q) = %v; want %v", s, got, want)
 		}
+	}
+}
+
+func TestTotalsCell(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		cells []string
+		col   int
+	}{
+		{[]string{"合计", "", "60000"}, 0},
+		{[]string{"", " 总计： ", "1"}, 1},
+		{[]string{"Grand Total", "1"}, 0},
+		{[]string{"ＴＯＴＡＬ"}, 0},
+		{[]string{"subtotal:"}, 0},
+		{[]string{"1332", "合计"}, -1}, // the first value decides
+		{[]string{"Totally", "x"}, -1},
+		{[]string{"S001"}, -1},
+		{nil, -1},
+	} {
+		if got, _ := totalsCell(tc.cells); got != tc.col {
+			t.Errorf("totalsCell(%q) = %d; want %d", tc.cells, got, tc.col)
+		}
+	}
+}
+
+// TestHeaderUnit: the amount header's unit decides it, unless --amount-unit says otherwise,
+// which is a header error; Options{} still means fen.
+func TestHeaderUnit(t *testing.T) {
+	t.Parallel()
+	write := func(header, amount string) string {
+		path := filepath.Join(t.TempDir(), "unit.csv")
+		text := "brand_id,shop_id,operator_id,outer_order_id,operate_type," + header + ",customer_id\nB1,S1,op,O-1,1," + amount + ",C1\n"
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	for _, tc := range []struct {
+		header, amount, unit string
+		fen                  int64
+		refuse               string
+	}{
+		{"金额(元)", "2.5", "", 250, ""},
+		{"金额（元）", "100", "yuan", 10000, ""},
+		{"金额（分）", "250", "", 250, ""},
+		{"金额", "250", "", 250, ""},
+		{"金额", "2.5", "yuan", 250, ""},
+		{"金额(元)", "2.5", "fen", 0, "says the amounts are in yuan, but --amount-unit fen"},
+		{"金额（分）", "250", "yuan", 0, "says the amounts are in fen, but --amount-unit yuan"},
+	} {
+		r, err := Open(write(tc.header, tc.amount), Options{AmountUnit: tc.unit})
+		if tc.refuse != "" {
+			var he *HeaderError
+			if !errors.As(err, &he) || !strings.Contains(err.Error(), tc.refuse) {
+				t.Errorf("%s with %q: %v; want a header error with %q", tc.header, tc.unit, err, tc.refuse)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.header, err)
+			continue
+		}
+		row, problems, err := r.Next()
+		r.Close()
+		if err != nil || len(problems) > 0 || row.Req.ChangeValue != tc.fen {
+			t.Errorf("%s %s with %q: %d fen, %v %v; want %d", tc.header, tc.amount, tc.unit, row.Req.ChangeValue, problems, err, tc.fen)
+		}
+	}
+}
+
+// TestMappingEncodings: a mapping file in GBK, UTF-8 with a BOM or UTF-16 reads; one in neither
+// UTF-8 nor GBK fails saying so.
+func TestMappingEncodings(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	utf16 := []byte{0xFF, 0xFE}
+	for _, r := range "会员手机: mobile\n" {
+		utf16 = append(utf16, byte(r), byte(r>>8))
+	}
+	for name, data := range map[string][]byte{
+		"gbk.yaml":   {0xbb, 0xe1, 0xd4, 0xb1, 0xca, 0xd6, 0xbb, 0xfa, ':', ' ', 'm', 'o', 'b', 'i', 'l', 'e', '\n'},
+		"bom.yaml":   []byte("\xEF\xBB\xBF会员手机: mobile\n"),
+		"utf16.yaml": utf16,
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		m, err := LoadMapping(path)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if c, ok := CanonicalHeader("会员手机", m); !ok || c != ColMobile {
+			t.Errorf("%s: 会员手机 maps to %q", name, c)
+		}
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("\xff\xff: mobile\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadMapping(bad); err == nil || !strings.Contains(err.Error(), "save it as UTF-8") {
+		t.Errorf("LoadMapping(neither UTF-8 nor GBK) = %v; want an error saying to save it as UTF-8", err)
 	}
 }

@@ -12,11 +12,18 @@ var MaxProblems = 10000
 
 // Report is the result of validating a whole file.
 type Report struct {
-	File     string    `json:"file"`
-	Encoding string    `json:"encoding"`
-	Rows     int       `json:"rows"`
-	Valid    int       `json:"valid"`
-	Errors   []Problem `json:"errors"`
+	File     string `json:"file"`
+	Encoding string `json:"encoding"`
+	// HeaderRow is the row of the header as the sheet numbers it: 1, or below a title, a date
+	// line and empty rows (or what --header-row chose).
+	HeaderRow int       `json:"header_row"`
+	Rows      int       `json:"rows"`
+	Valid     int       `json:"valid"`
+	Errors    []Problem `json:"errors"`
+	// Warnings are what a careful reader wants to know but that does not make a row invalid
+	// (hidden rows that will be sent, a lock file: the workbook is open in Excel): they change
+	// neither OK nor the exit code.
+	Warnings []Warning `json:"warnings"`
 	// ErrorsTotal is the number of problems found when it exceeds len(Errors) (MaxProblems).
 	ErrorsTotal int `json:"errors_total,omitempty"`
 }
@@ -34,12 +41,13 @@ func Validate(path string, opt Options) (*Report, error) {
 // validateFile is Validate; checkOnly=false keys the duplicate check by request_id v1 (SHA-256),
 // as a Reader does for its rows, which tests compare with the faster key.
 func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
-	rep := &Report{File: path, Errors: []Problem{}}
+	rep := &Report{File: path, Errors: []Problem{}, Warnings: []Warning{}}
 	r, err := Open(path, opt)
 	if err != nil {
 		var he *HeaderError
 		if errors.As(err, &he) {
-			rep.Encoding = he.Encoding
+			rep.Encoding, rep.HeaderRow = he.Encoding, he.HeaderRow
+			rep.Warnings = append(rep.Warnings, he.Warnings...)
 			rep.Errors = append(rep.Errors, he.Problems...)
 			return rep, nil
 		}
@@ -47,7 +55,7 @@ func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 	}
 	defer r.Close()
 	r.checkOnly = checkOnly
-	rep.Encoding = r.Encoding()
+	rep.Encoding, rep.HeaderRow = r.Encoding(), r.HeaderLine()
 	total := 0
 	add := func(p Problem) {
 		total++
@@ -86,8 +94,9 @@ func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 		}
 	}
 	if rep.Rows == 0 && total == 0 {
-		add(Problem{Row: 2, Col: -1, Message: "no operations: the file has a header row but no data rows"})
+		add(Problem{Row: rep.HeaderRow + 1, Col: -1, Message: "no operations: the file has a header row but no data rows"})
 	}
+	rep.Warnings = append(rep.Warnings, r.Warnings()...)
 	sort.SliceStable(rep.Errors, func(i, j int) bool {
 		a, b := rep.Errors[i], rep.Errors[j]
 		if a.Row != b.Row {

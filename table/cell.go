@@ -13,14 +13,16 @@ import (
 type Note uint8
 
 const (
-	NoteNone       Note = iota
-	NoteDate            // a date/time cell (date number format or t="d")
-	NoteRounded         // a number with more than 15 significant digits: Excel has lost digits
-	NoteScientific      // a number shown in scientific notation (its number format)
-	NoteNoCache         // a formula without a cached value
-	NoteError           // an Excel error value (#N/A, #REF!, …)
-	NoteBadNumber       // a numeric cell whose stored value is not a number
-	NoteStale           // a formula whose cached value the workbook itself says is out of date (fullCalcOnLoad)
+	NoteNone         Note = iota
+	NoteDate              // a date/time cell (date number format or t="d")
+	NoteRounded           // a number with more than 15 significant digits: Excel has lost digits
+	NoteScientific        // a number shown in scientific notation (its number format)
+	NoteNoCache           // a formula without a cached value
+	NoteError             // an Excel error value (#N/A, #REF!, …)
+	NoteBadNumber         // a numeric cell whose stored value is not a number
+	NoteStale             // a formula whose cached value the workbook itself says is out of date (fullCalcOnLoad)
+	NoteFormatted         // a number its format shows with more than its digits (1,234; S007; 186-5182-2226): the text is the number
+	NoteFormatDigits      // a number its format shows as another value (rounded, a percentage): the text is the number
 )
 
 // msgSaveFormula is what to do about a formula whose value is not in the file.
@@ -42,6 +44,8 @@ func (n Note) Kind() string {
 		return "error-value"
 	case NoteBadNumber:
 		return "bad-number"
+	case NoteFormatted, NoteFormatDigits:
+		return "number-format"
 	}
 	return ""
 }
@@ -51,8 +55,14 @@ func (n Note) Message() string {
 	switch n {
 	case NoteDate:
 		return "is a date cell; ids and amounts must be plain numbers or text — format the column as Text in the source and export again"
-	case NoteRounded, NoteScientific:
+	case NoteRounded:
 		return "Excel has rounded this number; format the column as Text in the source and export again"
+	case NoteScientific:
+		return "is shown in scientific notation; format the column as Text or Number in the source so every digit shows, and export again"
+	case NoteFormatted:
+		return "is a number that its number format shows with other characters; format the column as Text in the source and type the id as it must be sent"
+	case NoteFormatDigits:
+		return "is a number that its number format shows as another value; format the column as Text or General in the source and export again"
 	case NoteNoCache:
 		return "is a formula whose value was never computed: " + msgSaveFormula
 	case NoteStale:
@@ -71,6 +81,18 @@ func (n Note) Describe(text, other string) string {
 	switch n {
 	case NoteError:
 		return "is the Excel error " + text + " (a formula that failed); fix the formula or type the value"
+	case NoteScientific:
+		if other != "" {
+			return "is shown in scientific notation; format the column as Text or Number in the source so every digit shows (the cell holds " + other + "), and export again"
+		}
+	case NoteFormatted:
+		if other != "" {
+			return "is what the cell holds, but its number format makes Excel show " + other + "; format the column as Text in the source and type the id as it must be sent"
+		}
+	case NoteFormatDigits:
+		if other != "" {
+			return "is what the cell holds, but its number format makes Excel show " + other + "; format the column as Text or General in the source so the file holds what you see, and export again"
+		}
 	}
 	return n.Message()
 }
@@ -249,42 +271,44 @@ const (
 	styleGeneral    styleKind = iota // General, text, or any plain number format
 	styleDate                        // a date or time format
 	styleScientific                  // 0.00E+00 and the like
+	stylePad                         // zero padding: 00000 shows 123 as 00123
+	styleOther                       // any other number format: separators, decimals, symbols, percent…
 )
 
-// xlsxCellText converts one XLSX cell to text. typ is the cell's t attribute, v its stored value
-// (for t="s" already the shared string), hasFormula whether it has an <f>, hasValue whether it had
-// a <v> (or inline string). It is a pure function so that it can be fuzzed.
-func xlsxCellText(typ, v string, style styleKind, hasFormula, hasValue bool, date1904 bool) (string, Note) {
-	if hasFormula && !hasValue {
-		return "", NoteNoCache
+// numberShown converts the stored text of a numeric cell with number format f to text, a note and
+// the note's text (NoteTexts). A zero-padding format is applied as Excel shows it (123 with 00000
+// is the id 00123); scientific notation is shown as Excel shows it, with the number it holds as
+// the note's text; any other format that shows something else than the number keeps the number
+// as the text, noted, with what Excel shows as the note's text.
+func numberShown(v string, f numFormat) (text string, note Note, other string) {
+	g, note := numberText(v)
+	if note != NoteNone || f.kind == styleGeneral {
+		return g, note, ""
 	}
-	switch typ {
-	case "s", "str", "inlineStr":
-		return v, NoteNone
-	case "b":
-		if strings.TrimSpace(v) == "1" {
-			return "TRUE", NoteNone
+	if f.code == "" {
+		if f.kind == styleScientific {
+			return g, NoteScientific, ""
 		}
-		return "FALSE", NoteNone
-	case "e":
-		return v, NoteError
-	case "d":
-		return v, NoteDate
+		return g, NoteNone, ""
 	}
-	if !hasValue || strings.TrimSpace(v) == "" {
-		return "", NoteNone
-	}
-	switch style {
-	case styleDate:
-		return serialDate(v, date1904), NoteDate
-	case styleScientific:
-		text, note := numberText(v)
-		if note == NoteNone {
-			note = NoteScientific
+	d, _ := parseDecimal(v)
+	shown, exact, ok := renderNumber(f.code, d)
+	switch {
+	case f.kind == styleScientific:
+		if !ok {
+			return g, NoteScientific, g
 		}
-		return text, note
+		return shown, NoteScientific, g
+	case !ok:
+		return g, NoteFormatted, ""
+	case shown == g:
+		return g, NoteNone, ""
+	case f.kind == stylePad && exact:
+		return shown, NoteNone, ""
+	case exact:
+		return g, NoteFormatted, shown
 	}
-	return numberText(v)
+	return g, NoteFormatDigits, shown
 }
 
 // serialDate renders an Excel date serial as "2006-01-02" or "2006-01-02 15:04:05" (display only:

@@ -3,6 +3,7 @@ package table
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -30,9 +31,11 @@ type csvParser struct {
 	rec   []byte // the record's fields, back to back
 	ends  []int  // where each field ends in rec
 	long  []byte // a line longer than r's buffer, assembled
-	// width is the number of header columns once known (0 before): a quoted field that runs on
-	// over a line with that many fields is refused as a missing closing quote.
-	width int
+	open  []byte // the start of the quoted field being read
+	// width is the number of header columns once known (before, the most fields of a record so
+	// far): a quoted field that runs on over a line with that many fields is refused as a
+	// missing closing quote.
+	width, widest int
 }
 
 func newCSVParser(r io.Reader, comma byte) *csvParser {
@@ -106,7 +109,9 @@ parse:
 			continue
 		}
 		// A quoted field.
-		fieldLine, opening, from := p.line, line, len(p.rec)
+		// The field's start, for messages (line is in the reader's buffer, which the next line overwrites).
+		p.open = append(p.open[:0], line[:min(len(line), 160)]...)
+		fieldLine, opening, from := p.line, p.open, len(p.rec)
 		line = line[1:]
 		for {
 			i := bytes.IndexByte(line, '"')
@@ -122,7 +127,7 @@ parse:
 				if err != nil {
 					return nil, start, err
 				}
-				if p.width >= 3 && bytes.Count(next, []byte{p.comma}) >= p.width-1 {
+				if w := cmp.Or(p.width, p.widest); w >= 3 && bytes.Count(next, []byte{p.comma}) >= w-1 {
 					return nil, start, &csvSyntaxError{Line: fieldLine, Msg: fmt.Sprintf("a quoted field starts here (%s) and runs on into line %d, which looks like a row of its own: its closing quote is missing; add it, or remove the opening quote", snippet(opening), p.line)}
 				}
 				line = next
@@ -164,6 +169,7 @@ parse:
 			}
 		}
 	}
+	p.widest = max(p.widest, len(p.ends))
 	s := string(p.rec)
 	fields = make([]string, len(p.ends))
 	from := 0

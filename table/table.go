@@ -20,17 +20,22 @@ import (
 // Options selects how a file is read.
 type Options struct {
 	Sheet     string // XLSX: sheet name or 1-based index; "" = first visible sheet
-	Encoding  string // CSV: "auto" (or "") | "utf-8" | "gbk" | "gb18030"
+	Encoding  string // CSV: "auto" (or "") | "utf-8" | "gbk" | "gb18030" | "utf-16le" | "utf-16be" (a BOM decides UTF-16)
 	Delimiter rune   // CSV: 0 = auto-detect among ',' ';' '\t'
 	HeaderRow int    // the row of the header as the sheet numbers it (--header-row); 0 = find it
+	// HeaderScore says how much a row looks like the header: how many of its cells are column
+	// names the caller knows. The header is the best of the first rows; without HeaderScore,
+	// the first with two or more values (above it: a title, a date line). For XLSX, a first
+	// sheet where no row scores while another sheet has a header is refused, naming the sheets.
+	HeaderScore func(cells []string) int
 }
 
 // Table streams a CSV or XLSX file's rows as text, without holding the file in memory.
 // A Table is not safe for concurrent use.
 type Table interface {
-	Header() []string                            // row 1 as read, trimmed, BOM stripped
-	Next() (line int, cells []string, err error) // io.EOF at the end; line = row number as the user sees it (header = 1); skips empty rows
-	Encoding() string                            // what was read: "utf-8", "utf-8-bom", "gbk", "gb18030", or "xlsx"
+	Header() []string                            // the header row as read, trimmed, BOM stripped (see HeaderLine)
+	Next() (line int, cells []string, err error) // the rows below the header; io.EOF at the end; line = row number as the user sees it; skips empty rows
+	Encoding() string                            // what was read: "utf-8", "utf-8-bom", "gbk", "gb18030", "utf-16le", "utf-16be", or "xlsx"
 	Close() error
 }
 
@@ -70,6 +75,12 @@ func (e *FileError) Error() string { return e.Path + ": " + e.Reason }
 
 func (e *FileError) Unwrap() error { return e.Err }
 
+// partError is a reason a part of a file cannot be read (a cell too large, a dangling reference),
+// said so that it can follow the file's name.
+type partError struct{ msg string }
+
+func (e *partError) Error() string { return e.msg }
+
 func fileErr(path string, err error, format string, a ...any) *FileError {
 	return &FileError{Path: path, Reason: fmt.Sprintf(format, a...), Err: err}
 }
@@ -107,29 +118,102 @@ func sniff(path string) (string, error) {
 	head = head[:n]
 	ext := strings.ToLower(filepath.Ext(path))
 	switch {
+	case strings.HasPrefix(filepath.Base(path), "~$") && st.Size() < 4096 && !bytes.HasPrefix(head, magicZip):
+		return "", fileErr(path, nil, "is Excel's lock file for %s (Excel keeps it while that workbook is open), not a workbook: open %s itself", strings.TrimPrefix(filepath.Base(path), "~$"), strings.TrimPrefix(filepath.Base(path), "~$"))
 	case len(bytes.TrimSpace(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")))) == 0:
 		return "", fileErr(path, nil, "is empty: expected a header row and operations")
 	case bytes.HasPrefix(head, magicZip):
 		return kindXLSX, nil
 	case bytes.HasPrefix(head, magicCFB):
-		if ext == ".xls" {
-			return "", fileErr(path, nil, "is a legacy .xls workbook: save it as .xlsx or CSV and try again")
-		}
-		return "", fileErr(path, nil, "is an encrypted (password-protected) workbook or a legacy .xls file: save it as an unprotected .xlsx or as CSV")
+		return "", cfbError(path, f, ext)
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE, 0, 0}) || bytes.HasPrefix(head, []byte{0, 0, 0xFE, 0xFF}):
+		return "", fileErr(path, nil, "is UTF-32 text: save it as \"CSV UTF-8\" (or Unicode Text) and try again")
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
-		return "", fileErr(path, nil, "is UTF-16 text: save it as \"CSV UTF-8\" (or GBK) and try again")
+		return kindCSV, nil // UTF-16 with a byte-order mark: Excel's "Unicode Text"
+	case isHTML(head):
+		return "", fileErr(path, nil, "is a web page (HTML) saved with a %s name, as many web back-ends export tables, not a workbook: open it in Excel or WPS and save it as .xlsx (or as CSV UTF-8), then try again", extName(ext))
+	case isSpreadsheetML(head):
+		return "", fileErr(path, nil, "is an Excel 2003 XML spreadsheet (SpreadsheetML), not an .xlsx workbook: open it in Excel, WPS or LibreOffice and save it as .xlsx (or as CSV UTF-8), then try again")
 	case ext == ".xlsx" || ext == ".xlsm" || ext == ".xls":
 		return "", fileErr(path, nil, "is not a valid XLSX workbook (not a zip archive): it may be corrupt or renamed")
+	case looksUTF16(head):
+		return "", fileErr(path, nil, "is UTF-16 text without a byte-order mark: save it as \"CSV UTF-8\", or pass --encoding utf-16le")
 	case looksBinary(head):
 		return "", fileErr(path, nil, "is a binary file, not CSV text or an XLSX workbook")
 	}
 	return kindCSV, nil
 }
 
+// extName is an extension for a message: ".xls", or "spreadsheet" when there is none.
+func extName(ext string) string {
+	if ext == "" {
+		return "spreadsheet"
+	}
+	return ext
+}
+
+// isHTML reports whether head is an HTML page (a <table> saved as .xls by a web back-end).
+func isHTML(head []byte) bool {
+	h := bytes.ToLower(bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n"))
+	for _, p := range []string{"<!doctype html", "<html", "<table", "<head", "<meta", "<body"} {
+		if bytes.HasPrefix(h, []byte(p)) {
+			return true
+		}
+	}
+	return bytes.HasPrefix(h, []byte("<")) && bytes.Contains(h[:min(len(h), 2048)], []byte("<html"))
+}
+
+// isSpreadsheetML reports whether head is an Excel 2003 XML workbook.
+func isSpreadsheetML(head []byte) bool {
+	h := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF")), " \t\r\n")
+	return bytes.HasPrefix(h, []byte("<?xml")) && (bytes.Contains(h, []byte(`progid="Excel.Sheet"`)) ||
+		bytes.Contains(h, []byte("urn:schemas-microsoft-com:office:spreadsheet")))
+}
+
+// cfbError says what a Compound File (OLE2) is: an old .xls workbook (its directory names a
+// "Workbook" or "Book" stream) or a password-protected .xlsx (an "EncryptionInfo" stream);
+// the names are looked for in the file's first megabytes, where the directory is.
+func cfbError(path string, f *os.File, ext string) error {
+	buf := make([]byte, 8<<20)
+	n, _ := io.ReadFull(io.NewSectionReader(f, 0, int64(len(buf))), buf)
+	buf = buf[:n]
+	utf16 := func(s string) []byte {
+		b := make([]byte, 0, 2*len(s))
+		for _, c := range []byte(s) {
+			b = append(b, c, 0)
+		}
+		return b
+	}
+	switch {
+	case bytes.Contains(buf, utf16("EncryptionInfo")) || bytes.Contains(buf, utf16("EncryptedPackage")):
+		return fileErr(path, nil, "is an encrypted (password-protected) workbook: open it in Excel or WPS, remove the password and save it as .xlsx, then try again")
+	case bytes.Contains(buf, utf16("Workbook")) || bytes.Contains(buf, utf16("Book")):
+		return fileErr(path, nil, "is an old Excel 97-2003 workbook (.xls), which svbatch does not read: open it in Excel, WPS or LibreOffice and save it as .xlsx (or as CSV UTF-8), then try again")
+	case ext == ".xls":
+		return fileErr(path, nil, "is an old .xls workbook, which svbatch does not read: save it as .xlsx in Excel or WPS (or as CSV UTF-8) and try again")
+	}
+	return fileErr(path, nil, "is an encrypted (password-protected) workbook or an old .xls file: save it as an unprotected .xlsx or as CSV")
+}
+
+// looksUTF16 reports whether head looks like UTF-16LE text without a BOM: mostly ASCII with a
+// NUL after every character.
+func looksUTF16(head []byte) bool {
+	n := min(len(head), 512) &^ 1
+	if n < 8 {
+		return false
+	}
+	zeros := 0
+	for i := 1; i < n; i += 2 {
+		if head[i] == 0 && head[i-1] != 0 {
+			zeros++
+		}
+	}
+	return zeros*10 >= n/2*9
+}
+
 // looksBinary reports whether head has NUL bytes or mostly non-text control bytes.
 func looksBinary(head []byte) bool {
 	if bytes.IndexByte(head, 0) >= 0 {
-		// UTF-16 text has NULs too; svbatch does not read it, and it is a better message to say so.
 		return true
 	}
 	ctl := 0
@@ -158,12 +242,20 @@ func Open(path string, opt Options) (Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	var t Table
 	switch kind {
 	case kindXLSX:
-		return openXLSX(path, opt)
+		t, err = openXLSX(path, opt)
 	default:
-		return openCSV(path, opt)
+		t, err = openCSV(path, opt)
 	}
+	if err != nil {
+		return nil, err
+	}
+	if w := lockFileWarning(path); w != nil {
+		t.(interface{ addWarning(Warning) }).addWarning(*w)
+	}
+	return t, nil
 }
 
 // cleanHeader trims the header cells and strips a BOM from them.

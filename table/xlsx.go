@@ -21,16 +21,92 @@ type xlsxTable struct {
 	zr       *zip.ReadCloser
 	rc       io.ReadCloser
 	dec      *xml.Decoder
-	sst      []string
-	styles   []styleKind
+	sst      sstTable
+	styles   []numFormat // by cell format (xf) index
 	date1904 bool
 	fullCalc bool
 	header   []string
+	hline    int // the header's row
 	width    int
 	lastNote []Note
+	lastText []string // NoteTexts of the last row
 	done     bool
 	buf      []byte
 	rowNum   int // the last row number read
+	path     string
+	sheet    string
+	pending  []sheetRow // rows read ahead (looking for the header), returned by Next first
+
+	// What the warnings need: hidden rows with data, hidden columns (ranges of 0-based columns)
+	// and which of them have data, the warnings known when the file was opened.
+	hiddenRows []int
+	nHidden    int
+	hidCols    [][2]int
+	hidData    map[int]bool
+	warnings   []Warning
+}
+
+// maxListed caps the hidden rows a warning lists (it still counts them all).
+const maxListed = 1000
+
+// seen notes what the warnings need of a row Next returns.
+func (t *xlsxTable) seen(r *sheetRow) {
+	if r.hidden && !EmptyRow(r.cells) {
+		t.nHidden++
+		if len(t.hiddenRows) < maxListed {
+			t.hiddenRows = append(t.hiddenRows, r.line)
+		}
+	}
+	for _, h := range t.hidCols {
+		for c := h[0]; c <= h[1] && c < len(r.cells); c++ {
+			if strings.TrimSpace(r.cells[c]) != "" {
+				if t.hidData == nil {
+					t.hidData = map[int]bool{}
+				}
+				t.hidData[c] = true
+			}
+		}
+	}
+}
+
+// hiddenCol notes a <col min max hidden> of the sheet's <cols>.
+func (t *xlsxTable) hiddenCol(attrs []xml.Attr) {
+	lo, hi, hidden := 0, 0, false
+	for _, a := range attrs {
+		switch a.Name.Local {
+		case "min":
+			lo, _ = strconv.Atoi(a.Value)
+		case "max":
+			hi, _ = strconv.Atoi(a.Value)
+		case "hidden":
+			hidden = xmlTrue(a.Value)
+		}
+	}
+	if hidden && lo >= 1 && hi >= lo && len(t.hidCols) < 256 {
+		t.hidCols = append(t.hidCols, [2]int{lo - 1, min(hi, 16384) - 1})
+	}
+}
+
+// xmlErr is a decoding error of the sheet: a part too large as it is, anything else as corrupt XML.
+func (t *xlsxTable) xmlErr(err error) error {
+	var pe *partError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", errSheetCorrupt, err)
+}
+
+// fail makes an error of reading the sheet a *FileError.
+func (t *xlsxTable) fail(err error) error {
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return err
+	}
+	var pe *partError
+	if errors.As(err, &pe) {
+		return fileErr(t.path, err, "%s", pe.msg)
+	}
+	return fileErr(t.path, err, "is a corrupt XLSX workbook (sheet %q: %v)", t.sheet, err)
 }
 
 // workbookInfo is what svbatch needs from xl/workbook.xml and its relationships.
@@ -79,12 +155,12 @@ func readPart(files map[string]*zip.File, name string, v any) (bool, error) {
 	if zf == nil {
 		return false, nil
 	}
-	rc, err := zf.Open()
+	rc, err := guardPart(zf, maxSmallPart)
 	if err != nil {
 		return true, err
 	}
 	defer rc.Close()
-	if err := xml.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(v); err != nil {
+	if err := xml.NewDecoder(rc).Decode(v); err != nil {
 		return true, fmt.Errorf("%s: %w", name, err)
 	}
 	return true, nil
@@ -122,6 +198,10 @@ func openWorkbook(p string) (*zip.ReadCloser, *workbookInfo, error) {
 	}
 	fail := func(err error, format string, a ...any) (*zip.ReadCloser, *workbookInfo, error) {
 		zr.Close()
+		var pe *partError
+		if errors.As(err, &pe) {
+			return nil, nil, fileErr(p, err, "%s", pe.msg)
+		}
 		return nil, nil, fileErr(p, err, format, a...)
 	}
 	var root xmlRels
@@ -137,6 +217,9 @@ func openWorkbook(p string) (*zip.ReadCloser, *workbookInfo, error) {
 	if wbPart == "" {
 		wbPart = "xl/workbook.xml"
 	}
+	if strings.HasSuffix(strings.ToLower(wbPart), ".bin") || wb.files["xl/workbook.bin"] != nil {
+		return fail(nil, "is an Excel binary workbook (.xlsb), which svbatch does not read: open it in Excel and save it as .xlsx (or as CSV UTF-8), then try again")
+	}
 	var wx xmlWorkbook
 	found, err := readPart(wb.files, wbPart, &wx)
 	if err != nil {
@@ -144,7 +227,7 @@ func openWorkbook(p string) (*zip.ReadCloser, *workbookInfo, error) {
 	}
 	if !found {
 		if wb.files["content.xml"] != nil {
-			return fail(nil, "is an OpenDocument spreadsheet (.ods), not XLSX: save it as .xlsx or CSV")
+			return fail(nil, "is an OpenDocument spreadsheet (.ods), which svbatch does not read: open it in LibreOffice, WPS or Excel and save it as .xlsx (or as CSV UTF-8), then try again")
 		}
 		if wb.files["encryptioninfo"] != nil {
 			return fail(nil, "is an encrypted (password-protected) workbook: save it without a password")
@@ -211,6 +294,12 @@ func SheetNames(p string) ([]string, error) {
 func pickSheet(sheets []sheetInfo, want string) (sheetInfo, error) {
 	want = strings.TrimSpace(want)
 	if want == "" {
+		// The first visible worksheet: a chart sheet (or a dialog or macro sheet) has no rows.
+		for _, s := range sheets {
+			if !s.Hidden && s.Kind == "worksheet" {
+				return s, nil
+			}
+		}
 		for _, s := range sheets {
 			if !s.Hidden {
 				return s, nil
@@ -231,11 +320,24 @@ func pickSheet(sheets []sheetInfo, want string) (sheetInfo, error) {
 	if n, err := strconv.Atoi(want); err == nil && n >= 1 && n <= len(sheets) {
 		return sheets[n-1], nil
 	}
+	return sheetInfo{}, fmt.Errorf("no sheet %q: the workbook has %s (give a name or a number from 1 to %d)", want, sheetList(sheets), len(sheets))
+}
+
+// sheetList names the sheets for a message: "Notes", "Data".
+func sheetList(sheets []sheetInfo) string {
 	names := make([]string, len(sheets))
 	for i, s := range sheets {
 		names[i] = strconv.Quote(s.Name)
 	}
-	return sheetInfo{}, fmt.Errorf("no sheet %q: the workbook has %s (give a name or a number from 1 to %d)", want, strings.Join(names, ", "), len(sheets))
+	return strings.Join(names, ", ")
+}
+
+// sheetArg is a sheet name as a command-line argument (quoted when it must be).
+func sheetArg(name string) string {
+	if name == "" || strings.ContainsAny(name, " \t'\"$&;|<>()*?[]#~") {
+		return strconv.Quote(name)
+	}
+	return name
 }
 
 func openXLSX(p string, opt Options) (_ Table, err error) {
@@ -252,59 +354,106 @@ func openXLSX(p string, opt Options) (_ Table, err error) {
 	if err != nil {
 		return nil, fileErr(p, nil, "%v", err)
 	}
-	if sh.Kind != "worksheet" {
-		return nil, fileErr(p, nil, "sheet %q is a %s, not a worksheet with rows", sh.Name, sh.Kind)
-	}
-	zf := wb.files[strings.ToLower(sh.Part)]
-	if zf == nil {
-		return nil, fileErr(p, nil, "is a corrupt XLSX workbook: sheet %q has no data part", sh.Name)
-	}
-	t := &xlsxTable{zr: zr, date1904: wb.date1904, fullCalc: wb.fullCalc}
+	t := &xlsxTable{zr: zr, date1904: wb.date1904, fullCalc: wb.fullCalc, path: p, sheet: sh.Name}
 	if wb.styles != "" {
 		if t.styles, err = readStyles(wb.files[strings.ToLower(wb.styles)]); err != nil {
+			var pe *partError
+			if errors.As(err, &pe) {
+				return nil, fileErr(p, err, "%s", pe.msg)
+			}
 			return nil, fileErr(p, err, "is a corrupt XLSX workbook (styles: %v)", err)
 		}
 	}
 	if wb.sst != "" {
 		if t.sst, err = readSharedStrings(wb.files[strings.ToLower(wb.sst)]); err != nil {
+			var pe *partError
+			if errors.As(err, &pe) {
+				return nil, fileErr(p, err, "%s", pe.msg)
+			}
 			return nil, fileErr(p, err, "is a corrupt XLSX workbook (shared strings: %v)", err)
 		}
 	}
-	if t.rc, err = zf.Open(); err != nil {
-		return nil, fileErr(p, err, "is a corrupt XLSX workbook (sheet %q: %v)", sh.Name, err)
+	if err := t.start(wb, sh); err != nil {
+		return nil, err
 	}
-	t.dec = xml.NewDecoder(bufio.NewReaderSize(t.rc, 64<<10))
-	for {
-		_, cells, err := t.Next()
-		if errors.Is(err, io.EOF) {
-			t.rc.Close()
-			return nil, fileErr(p, nil, "sheet %q is empty: expected column names in row 1", sh.Name)
+	hdr, rest, score, err := findHeader(t.nextRow, opt, func() error {
+		return fileErr(p, nil, "sheet %q is empty: expected column names in row 1", sh.Name)
+	})
+	var fe *FileError
+	if (err == nil && score == 0) || errors.As(err, &fe) {
+		// No row of the sheet chosen by default looks like a header: if another sheet's does,
+		// the data is there.
+		if opt.HeaderScore != nil && strings.TrimSpace(opt.Sheet) == "" && opt.HeaderRow == 0 {
+			if other := t.sheetWithHeader(wb, sh, opt); other != "" {
+				t.rc.Close()
+				return nil, fileErr(p, nil, "the first sheet, %q, has no header row (none of its first rows names a column svbatch knows), but sheet %q has one: the data seems to be there, so pass --sheet %s (the workbook has sheets %s)",
+					sh.Name, other, sheetArg(other), sheetList(wb.sheets))
+			}
 		}
-		if err != nil {
-			t.rc.Close()
-			return nil, fileErr(p, err, "is a corrupt XLSX workbook (sheet %q: %v)", sh.Name, err)
-		}
-		t.header = cleanHeader(cells)
-		t.width = len(cells)
-		break
 	}
+	if err != nil {
+		t.rc.Close()
+		return nil, t.fail(err)
+	}
+	t.header, t.hline, t.width = cleanHeader(hdr.cells), hdr.line, len(hdr.cells)
+	t.pending = rest
 	return t, nil
 }
 
-// readSharedStrings reads the shared string table: the text of each <si>, rich-text runs
-// concatenated, phonetic runs (<rPh>) left out.
-func readSharedStrings(zf *zip.File) ([]string, error) {
-	if zf == nil {
-		return nil, nil
+// start positions t at the first row of sheet sh.
+func (t *xlsxTable) start(wb *workbookInfo, sh sheetInfo) error {
+	if sh.Kind != "worksheet" {
+		return fileErr(t.path, nil, "sheet %q is a %s, not a worksheet with rows (the workbook has sheets %s): pass --sheet with a worksheet", sh.Name, sh.Kind, sheetList(wb.sheets))
 	}
-	rc, err := zf.Open()
+	zf := wb.files[strings.ToLower(sh.Part)]
+	if zf == nil {
+		return fileErr(t.path, nil, "is a corrupt XLSX workbook: sheet %q has no data part", sh.Name)
+	}
+	rc, err := guardPart(zf, maxSheetPart)
 	if err != nil {
-		return nil, err
+		return t.fail(err)
+	}
+	t.rc, t.dec = rc, xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
+	return nil
+}
+
+// sheetWithHeader is the first other visible worksheet whose first rows have a header (a row
+// that opt.HeaderScore scores), or "".
+func (t *xlsxTable) sheetWithHeader(wb *workbookInfo, not sheetInfo, opt Options) string {
+	for _, sh := range wb.sheets {
+		if sh.Name == not.Name || sh.Hidden || sh.Kind != "worksheet" {
+			continue
+		}
+		o := &xlsxTable{zr: t.zr, styles: t.styles, sst: t.sst, date1904: t.date1904, path: t.path, sheet: sh.Name}
+		if o.start(wb, sh) != nil {
+			continue
+		}
+		_, _, score, err := findHeader(o.nextRow, opt, func() error { return io.EOF })
+		o.rc.Close()
+		if err == nil && score > 0 {
+			return sh.Name
+		}
+	}
+	return ""
+}
+
+// readSharedStrings reads the shared string table: the text of each <si>, rich-text runs
+// concatenated, phonetic runs (<rPh>) left out, _xHHHH_ escapes decoded. It is held in memory, so
+// it is capped (guard.go): a table past the caps, or a string longer than a cell can be, is refused.
+func readSharedStrings(zf *zip.File) (sstTable, error) {
+	if zf == nil {
+		return sstTable{}, nil
+	}
+	limit := int64(min(maxSSTPart, max(minSSTCap, maxSSTRatio*zf.CompressedSize64)))
+	rc, err := guardPart(zf, limit)
+	if err != nil {
+		return sstTable{}, err
 	}
 	defer rc.Close()
 	dec := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
 	var (
-		out            []string
+		data           strings.Builder
+		end            []uint32
 		buf            []byte
 		inSI, inT, rph bool
 		depthRPh       int
@@ -312,10 +461,10 @@ func readSharedStrings(zf *zip.File) ([]string, error) {
 	for {
 		tok, err := dec.RawToken()
 		if errors.Is(err, io.EOF) {
-			return out, nil
+			return sstTable{data: data.String(), end: end}, nil
 		}
 		if err != nil {
-			return nil, err
+			return sstTable{}, err
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
@@ -331,7 +480,11 @@ func readSharedStrings(zf *zip.File) ([]string, error) {
 		case xml.EndElement:
 			switch el.Name.Local {
 			case "si":
-				out = append(out, string(buf))
+				if len(end) >= maxSSTCount {
+					return sstTable{}, tooLarge(zf.Name, fmt.Sprintf("holds more than %d strings", maxSSTCount))
+				}
+				data.WriteString(decodeEscapes(string(buf)))
+				end = append(end, uint32(data.Len()))
 				inSI = false
 			case "rPh":
 				if depthRPh--; depthRPh == 0 {
@@ -342,6 +495,9 @@ func readSharedStrings(zf *zip.File) ([]string, error) {
 			}
 		case xml.CharData:
 			if inT {
+				if len(buf)+len(el) > maxCellBytes {
+					return sstTable{}, tooLarge(zf.Name, fmt.Sprintf("holds shared string %d of more than Excel's 32,767 characters", len(end)))
+				}
 				buf = append(buf, el...)
 			}
 		}
@@ -358,31 +514,31 @@ type xmlStyles struct {
 	} `xml:"cellXfs>xf"`
 }
 
-// readStyles reduces the cell formats to what reading needs: date, scientific or plain.
-func readStyles(zf *zip.File) ([]styleKind, error) {
+// readStyles reduces the cell formats to their number formats.
+func readStyles(zf *zip.File) ([]numFormat, error) {
 	if zf == nil {
 		return nil, nil
 	}
-	rc, err := zf.Open()
+	rc, err := guardPart(zf, maxSmallPart)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
 	var st xmlStyles
-	if err := xml.NewDecoder(io.LimitReader(rc, 64<<20)).Decode(&st); err != nil {
+	if err := xml.NewDecoder(rc).Decode(&st); err != nil {
 		return nil, err
 	}
 	custom := map[int]string{}
 	for _, f := range st.NumFmts {
 		custom[f.ID] = f.Code
 	}
-	out := make([]styleKind, len(st.Xfs))
+	out := make([]numFormat, len(st.Xfs))
 	for i, xf := range st.Xfs {
 		if code, ok := custom[xf.NumFmtID]; ok {
-			out[i] = classifyFormat(code)
+			out[i] = parseNumFormat(code)
 			continue
 		}
-		out[i] = builtinFormat(xf.NumFmtID)
+		out[i] = builtinNumFormat(xf.NumFmtID)
 	}
 	return out, nil
 }
@@ -448,9 +604,13 @@ func classifyFormat(code string) styleKind {
 
 func (t *xlsxTable) Header() []string { return t.header }
 
+func (t *xlsxTable) HeaderLine() int { return t.hline }
+
 func (t *xlsxTable) Encoding() string { return EncXLSX }
 
 func (t *xlsxTable) Notes() []Note { return t.lastNote }
+
+func (t *xlsxTable) NoteTexts() []string { return t.lastText }
 
 func (t *xlsxTable) Close() error {
 	var err error
@@ -486,32 +646,61 @@ func colIndex(ref string) int {
 	return n - 1
 }
 
-// Next returns the next row that has a non-blank cell. Cells are as Excel shows them with the
-// General format; Notes() tells which cells were dates, rounded numbers, formulas without a value.
+// sheetRow is one <row> as read: its number, its cells as text, their notes and the notes'
+// texts (nil when no cell has one), and whether the sheet hides it.
+type sheetRow struct {
+	line   int
+	cells  []string
+	notes  []Note
+	texts  []string
+	hidden bool
+}
+
+// Next returns the next row that has a non-blank cell (or a note). Cells are as Excel shows them
+// (see numberShown); Notes() tells which cells were dates, rounded numbers, formulas without a
+// value, and NoteTexts() what goes with each note.
 func (t *xlsxTable) Next() (int, []string, error) {
-	for !t.done {
-		line, cells, notes, err := t.readRow()
-		if err != nil {
-			return 0, nil, err
+	var r sheetRow
+	if len(t.pending) > 0 {
+		r = t.pending[0]
+		t.pending = t.pending[1:]
+	} else {
+		var ok bool
+		var err error
+		if r, ok, err = t.nextRow(); err != nil {
+			return 0, nil, t.fail(err)
+		} else if !ok {
+			return 0, nil, io.EOF
 		}
-		if cells == nil && t.done {
+	}
+	t.lastNote, t.lastText = r.notes, r.texts
+	t.seen(&r)
+	return r.line, r.cells, nil
+}
+
+// nextRow reads on to the next row with a non-blank cell or a note; ok is false at the end.
+func (t *xlsxTable) nextRow() (sheetRow, bool, error) {
+	for !t.done {
+		r, err := t.readRow()
+		if err != nil {
+			return sheetRow{}, false, err
+		}
+		if r.cells == nil && t.done {
 			break
 		}
-		if EmptyRow(cells) {
-			// A blank row may still carry a note (a formula without a cached value): keep it.
-			if notes == nil {
-				continue
-			}
+		// A blank row may still carry a note (a formula without a cached value): keep it.
+		if EmptyRow(r.cells) && r.notes == nil {
+			continue
 		}
-		t.lastNote = notes
-		return line, cells, nil
+		return r, true, nil
 	}
-	return 0, nil, io.EOF
+	return sheetRow{}, false, nil
 }
 
 // cellState is the cell being parsed.
 type cellState struct {
 	col        int
+	ref        string // its reference (B2), for messages
 	typ        string
 	style      int
 	hasValue   bool
@@ -520,41 +709,48 @@ type cellState struct {
 
 var errSheetCorrupt = errors.New("malformed sheet XML")
 
+// maxCellBytes caps the text of one cell (or shared string): Excel holds at most 32,767
+// characters in a cell, which is at most 128 KiB of UTF-8 (escaped as XML, a little more).
+const maxCellBytes = 256 << 10
+
 // readRow parses one <row> element. At the end of the sheet it sets t.done and returns nil cells.
-func (t *xlsxTable) readRow() (line int, cells []string, notes []Note, err error) {
+// Before the rows it notes the hidden columns (<cols>).
+func (t *xlsxTable) readRow() (r sheetRow, err error) {
 	var (
 		inRow, inCell, inV, inIS, inT bool
 		rph                           int
 		c                             cellState
 		lastCol                       = -1
-		rowNum                        = 0
+		rowBytes                      int
 	)
 	for {
 		tok, err := t.dec.RawToken()
 		if errors.Is(err, io.EOF) {
 			t.done = true
 			if inRow {
-				return 0, nil, nil, fmt.Errorf("%w: sheet ends inside a row", errSheetCorrupt)
+				return sheetRow{}, fmt.Errorf("%w: sheet ends inside a row", errSheetCorrupt)
 			}
-			return 0, nil, nil, nil
+			return sheetRow{}, nil
 		}
 		if err != nil {
-			return 0, nil, nil, fmt.Errorf("%w: %v", errSheetCorrupt, err)
+			return sheetRow{}, t.xmlErr(err)
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
 			switch el.Name.Local {
 			case "row":
 				inRow = true
-				rowNum = t.lastRow() + 1
+				r = sheetRow{line: t.rowNum + 1, cells: make([]string, 0, t.width)}
 				for _, a := range el.Attr {
-					if a.Name.Local == "r" {
+					switch a.Name.Local {
+					case "r":
 						if n, err := strconv.Atoi(a.Value); err == nil && n > 0 {
-							rowNum = n
+							r.line = n
 						}
+					case "hidden":
+						r.hidden = xmlTrue(a.Value)
 					}
 				}
-				cells = make([]string, 0, t.width)
 			case "c":
 				if !inRow {
 					continue
@@ -565,7 +761,7 @@ func (t *xlsxTable) readRow() (line int, cells []string, notes []Note, err error
 					switch a.Name.Local {
 					case "r":
 						if n := colIndex(a.Value); n >= 0 {
-							c.col = n
+							c.col, c.ref = n, a.Value
 						}
 					case "t":
 						c.typ = a.Value
@@ -590,6 +786,10 @@ func (t *xlsxTable) readRow() (line int, cells []string, notes []Note, err error
 				rph++
 			case "t":
 				inT = inIS && rph == 0
+			case "col":
+				if !inRow {
+					t.hiddenCol(el.Attr)
+				}
 			}
 		case xml.EndElement:
 			switch el.Name.Local {
@@ -607,69 +807,100 @@ func (t *xlsxTable) readRow() (line int, cells []string, notes []Note, err error
 				}
 				inCell = false
 				lastCol = c.col
-				text, note := t.cellText(&c)
+				text, note, other, err := t.cellText(&c, r.line)
+				if err != nil {
+					return sheetRow{}, err
+				}
 				if text == "" && note == NoteNone {
 					continue
 				}
-				for len(cells) <= c.col {
-					cells = append(cells, "")
+				if rowBytes += len(text); rowBytes > maxRowBytes {
+					return sheetRow{}, &partError{msg: fmt.Sprintf("is too large to read safely: row %d holds more than %d MiB of text; the file is damaged or was made to exhaust memory", r.line, maxRowBytes>>20)}
 				}
-				cells[c.col] = text
+				for len(r.cells) <= c.col {
+					r.cells = append(r.cells, "")
+				}
+				r.cells[c.col] = text
 				if note != NoteNone {
-					if notes == nil {
-						notes = make([]Note, 0, c.col+1)
+					for len(r.notes) <= c.col {
+						r.notes = append(r.notes, NoteNone)
 					}
-					for len(notes) <= c.col {
-						notes = append(notes, NoteNone)
+					r.notes[c.col] = note
+				}
+				if other != "" {
+					for len(r.texts) <= c.col {
+						r.texts = append(r.texts, "")
 					}
-					notes[c.col] = note
+					r.texts[c.col] = other
 				}
 			case "row":
 				if inRow {
-					t.setLastRow(rowNum)
-					return rowNum, cells, notes, nil
+					t.rowNum = r.line
+					return r, nil
 				}
 			case "sheetData":
 				t.done = true
-				return 0, nil, nil, nil
+				return sheetRow{}, nil
 			}
 		case xml.CharData:
 			if inV || inT {
+				if len(t.buf)+len(el) > maxCellBytes {
+					return sheetRow{}, &partError{msg: fmt.Sprintf("cell %s is too large: it holds more than Excel's 32,767 characters; the file is damaged or was not written by a spreadsheet program", cellRef(c, r.line))}
+				}
 				t.buf = append(t.buf, el...)
 			}
 		}
 	}
 }
 
-// cellText converts the parsed cell to text and a note.
-func (t *xlsxTable) cellText(c *cellState) (string, Note) {
-	v := string(t.buf)
-	style := styleGeneral
-	if c.style >= 0 && c.style < len(t.styles) {
-		style = t.styles[c.style]
+// cellRef names a cell for a message: its reference, or one made from its column and row.
+func cellRef(c cellState, line int) string {
+	if c.ref != "" {
+		return c.ref
 	}
-	if c.typ == "s" && c.hasValue {
-		i, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil || i < 0 || i >= len(t.sst) {
-			return "", NoteBadNumber
+	return columnName(c.col) + strconv.Itoa(line)
+}
+
+// columnName is a 0-based column's letters (27 → "AB").
+func columnName(i int) string {
+	s := ""
+	for i++; i > 0; i = (i - 1) / 26 {
+		s = string(rune('A'+(i-1)%26)) + s
+	}
+	return s
+}
+
+// cellText converts the parsed cell to text, a note and the note's text. A shared-string index
+// past the table is an error: the workbook is corrupt.
+func (t *xlsxTable) cellText(c *cellState, line int) (string, Note, string, error) {
+	v := string(t.buf)
+	f := numFormat{}
+	if c.style >= 0 && c.style < len(t.styles) {
+		f = t.styles[c.style]
+	}
+	switch c.typ {
+	case "s":
+		if c.hasValue {
+			i, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || i < 0 || i >= t.sst.len() {
+				return "", NoteNone, "", &partError{msg: fmt.Sprintf("is a corrupt workbook: cell %s refers to shared string %q, but the file has %d shared strings; open it in Excel and save it again, or export it again from the program that wrote it", cellRef(*c, line), strings.TrimSpace(v), t.sst.len())}
+			}
+			v = t.sst.at(i)
 		}
-		v = t.sst[i]
+	case "inlineStr", "str":
+		v = decodeEscapes(v)
 	}
 	if c.hasFormula {
 		// A formula's cached value is in <v>; openpyxl and many generators write <v></v> (or
 		// nothing) because they cannot calculate: the value is not in the file.
 		if strings.TrimSpace(v) == "" {
-			return "", NoteNoCache
+			return "", NoteNoCache, "", nil
 		}
 		if t.fullCalc {
-			text, _ := xlsxCellText(c.typ, v, style, true, true, t.date1904)
-			return text, NoteStale
+			text, _, _ := xlsxCell(c.typ, v, f, true, true, t.date1904)
+			return text, NoteStale, "", nil
 		}
 	}
-	return xlsxCellText(c.typ, v, style, c.hasFormula, c.hasValue, t.date1904)
+	text, note, other := xlsxCell(c.typ, v, f, c.hasFormula, c.hasValue, t.date1904)
+	return text, note, other, nil
 }
-
-// lastRow/setLastRow remember the last row number for rows without an r attribute.
-func (t *xlsxTable) lastRow() int { return t.rowNum }
-
-func (t *xlsxTable) setLastRow(n int) { t.rowNum = n }
