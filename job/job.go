@@ -56,8 +56,11 @@ type Plan struct {
 	// Journal is what the run's journal already holds of these rows (nil: nothing, a first run),
 	// and so what is left to send.
 	Journal *Holdings
-	header  []string
-	extra   []string
+	// Warnings are what validation noticed that does not make a row invalid (hidden rows, the
+	// file open in Excel, an ambiguous encoding): to show before anything is sent.
+	Warnings []batch.Warning
+	header   []string
+	extra    []string
 }
 
 // InvalidError is a file with invalid rows: nothing was sent. Report has every problem.
@@ -119,6 +122,7 @@ func Prepare(cfg Config) (*Prepared, error) {
 		return nil, &InputError{Err: err}
 	}
 	plan.Out = cfg.Out
+	plan.Warnings = rep.Warnings
 	if !cfg.DryRun {
 		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, cfg.Dispatch.RetryFailed); err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ type readFlags struct {
 	encoding    string
 	delimiter   string
 	amountUnit  string
+	headerRow   int
 	idNamespace string // run only (its own flag)
 }
 
@@ -25,7 +26,8 @@ func (r *readFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&r.mapping, "mapping", "", "YAML file mapping the file's columns to svbatch's, plus constants")
 	fs.StringVar(&r.encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk or gb18030")
 	fs.StringVar(&r.delimiter, "delimiter", "", `CSV delimiter: "," ";" or "tab" (default: detected)`)
-	fs.StringVar(&r.amountUnit, "amount-unit", "fen", "unit of change_value: fen (integers) or yuan (at most 2 decimals, converted exactly)")
+	fs.StringVar(&r.amountUnit, "amount-unit", "", "unit of change_value: fen (integers) or yuan (at most 2 decimals, converted exactly); default fen, or the unit a header such as 金额(元) names")
+	fs.IntVar(&r.headerRow, "header-row", 0, "the sheet row that holds the header (default: found among the first rows, below titles and empty rows)")
 }
 
 // options checks the flags (usage errors, exit 2) and returns the reading options.
@@ -44,6 +46,9 @@ func (r *readFlags) options() (batch.Options, error) {
 	default:
 		return batch.Options{}, usageErr(`--delimiter %q: want ",", ";" or tab`, r.delimiter)
 	}
+	if r.headerRow < 0 {
+		return batch.Options{}, usageErr("--header-row %d: want a row number (1 is the first row)", r.headerRow)
+	}
 	unit := strings.ToLower(r.amountUnit)
 	switch unit {
 	case "", "fen", "yuan":
@@ -56,7 +61,7 @@ func (r *readFlags) options() (batch.Options, error) {
 		return batch.Options{}, usageErr("--encoding %q: want auto, utf-8, gbk or gb18030", r.encoding)
 	}
 	return batch.Options{
-		Table:       table.Options{Sheet: r.sheet, Encoding: r.encoding, Delimiter: d},
+		Table:       table.Options{Sheet: r.sheet, Encoding: r.encoding, Delimiter: d, HeaderRow: r.headerRow},
 		MappingFile: r.mapping, AmountUnit: unit, IDNamespace: r.idNamespace,
 	}, nil
 }

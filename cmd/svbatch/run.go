@@ -328,10 +328,16 @@ func logPlan(log *slog.Logger, p *job.Plan, o *runOptions) {
 		}
 	}
 	log.Info("plan", attrs...)
+	for _, wr := range p.Warnings {
+		log.Warn("input", "kind", wr.Kind, "message", wr.Message)
+	}
 }
 
 func printPlan(w io.Writer, p *job.Plan, o *runOptions) {
 	fmt.Fprintf(w, "%s: %d rows, all valid (%s)\n", p.Input, p.Rows, p.Encoding)
+	for _, wr := range p.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", wr.Message)
+	}
 	for _, op := range []svbatch.OperateType{svbatch.Charge, svbatch.Freeze, svbatch.Verify, svbatch.Refund} {
 		if p.Count[op] > 0 {
 			fmt.Fprintf(w, "  %-7s %7d rows  %16s yuan (%d fen)\n", op, p.Count[op], svbatch.FormatYuan(p.Amount[op]), p.Amount[op])

@@ -87,6 +87,14 @@ func oneLine(err error) string {
 
 // printReport prints a short summary and the first problems, grouped by column.
 func printReport(w io.Writer, rep *batch.Report, show int) {
+	defer func() {
+		if rep.HeaderRow > 1 {
+			fmt.Fprintf(w, "(the header is in row %d; --header-row N chooses another)\n", rep.HeaderRow)
+		}
+		for _, wr := range rep.Warnings {
+			fmt.Fprintf(w, "Warning: %s\n", wr.Message)
+		}
+	}()
 	total := len(rep.Errors)
 	if rep.ErrorsTotal > total {
 		total = rep.ErrorsTotal
