@@ -42,7 +42,8 @@ FUZZ_TARGETS = \
 	./sandbox:FuzzDecodeBusiness:60000 \
 	./table:FuzzCellText:250000 \
 	./table:FuzzCSVRowCount:100000 \
-	./table:FuzzNumberFormat:60000
+	./table:FuzzNumberFormat:60000 \
+	./table:FuzzSheetXML:60000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; rest=$${t#*:}; f=$${rest%%:*}; n=$${rest#*:}; \

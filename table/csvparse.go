@@ -164,7 +164,7 @@ parse:
 				}
 				field := `"` + string(p.rec[from:]) + `"` + string(rest)
 				return nil, start, &csvSyntaxError{Line: fieldLine, Msg: fmt.Sprintf(
-					"the field %s starts with a quote, so it must end with one, but text follows its closing quote: quote the whole field and double the quotes inside it (%s), or remove the quotes",
+					"a field starts with a quote, so it must end with one, but text follows its closing quote: %s — quote the whole field and double the quotes inside it (%s), or remove the quotes",
 					snippet([]byte(field)), snippet([]byte(`"`+strings.ReplaceAll(field, `"`, `""`)+`"`)))}
 			}
 		}

@@ -9,6 +9,10 @@ import (
 // do: a finance sheet often has a title, a date line and an empty row above it.
 const headerScanRows = 10
 
+// minHeaderScore is how many known column names a row needs to be taken as the header over the
+// first row with two values: one could be a value that happens to be a column's name.
+const minHeaderScore = 2
+
 // rowSource returns the next row that Next would return (non-empty, or with a note); ok is false
 // at the end.
 type rowSource func() (r sheetRow, ok bool, err error)
@@ -35,9 +39,9 @@ func nonEmpty(cells []string) int {
 
 // findHeader reads rows until it has the header: the row opt.HeaderRow names, or else the best
 // of the first headerScanRows non-empty rows — the one with most column names the caller knows
-// (opt.HeaderScore; the first of equals), or without any, the first row with two or more values
-// (a title or a date line has one), or the first row. It returns the header row, the rows read
-// after it (for Next to return first) and the header's score. noHeader is the error for a
+// (opt.HeaderScore; the first of equals; at least minHeaderScore), or else the first row with two
+// or more values (a title or a date line has one), or the first row. It returns the header row,
+// the rows read after it (for Next to return first) and the best score of the rows looked at. noHeader is the error for a
 // sheet without any non-empty row.
 func findHeader(next rowSource, opt Options, noHeader func() error) (hdr sheetRow, rest []sheetRow, score int, err error) {
 	if n := opt.HeaderRow; n > 0 {
@@ -96,7 +100,7 @@ func findHeader(next rowSource, opt Options, noHeader func() error) (hdr sheetRo
 	switch {
 	case first < 0:
 		return sheetRow{}, nil, 0, noHeader()
-	case pick >= 0:
+	case pick >= 0 && best >= minHeaderScore:
 	case wide >= 0:
 		pick = wide
 	default:

@@ -3,6 +3,8 @@ package table
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"encoding/xml"
 	"errors"
 	"io"
 	"os"
@@ -22,6 +24,7 @@ func writeXLSX(t *testing.T, parts map[string]io.Reader) string {
 		t.Fatal(err)
 	}
 	zw := zip.NewWriter(f)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
 	rels := `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>`
 	if parts["xl/sharedStrings.xml"] != nil {
@@ -98,20 +101,20 @@ func TestHostileFiles(t *testing.T) {
 		{"corpus inline string", func() string { return filepath.Join(corpusDir, "xlsx_bomb_inline_string.xlsx") }, "too large"},
 		{"millions of tiny shared strings", func() string {
 			return writeXLSX(t, map[string]io.Reader{
-				"xl/sharedStrings.xml":     repeat(`<sst>`, `<si><t>A</t></si>`, 5_000_000, `</sst>`),
+				"xl/sharedStrings.xml":     repeat(`<sst>`, `<si><t>A</t></si>`, 4_100_000, `</sst>`),
 				"xl/worksheets/sheet1.xml": strings.NewReader(sheetHead + header + `</sheetData></worksheet>`),
 			})
 		}, "too large"},
 		{"one huge attribute in the styles", func() string {
 			return writeXLSX(t, map[string]io.Reader{
-				"xl/styles.xml":            repeat(`<styleSheet><numFmts><numFmt numFmtId="164" formatCode="`, "0", 50<<20, `"/></numFmts></styleSheet>`),
+				"xl/styles.xml":            repeat(`<styleSheet><numFmts><numFmt numFmtId="164" formatCode="`, "0", 2<<20, `"/></numFmts></styleSheet>`),
 				"xl/worksheets/sheet1.xml": strings.NewReader(sheetHead + header + `</sheetData></worksheet>`),
 			})
 		}, "too large"},
 		{"a row of many big inline strings", func() string {
 			cell := `<c t="inlineStr"><is><t>` + strings.Repeat("A", 200<<10) + `</t></is></c>`
 			return writeXLSX(t, map[string]io.Reader{
-				"xl/worksheets/sheet1.xml": repeat(sheetHead+header+`<row r="2">`, cell, 400, `</row></sheetData></worksheet>`),
+				"xl/worksheets/sheet1.xml": repeat(sheetHead+header+`<row r="2">`, cell, 170, `</row></sheetData></worksheet>`),
 			})
 		}, "too large"},
 		{"rich text runs past a cell", func() string {
@@ -159,4 +162,39 @@ func TestHostileFiles(t *testing.T) {
 			t.Logf("%v (allocated %.1f MiB)", err, float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
 		})
 	}
+}
+
+// FuzzSheetXML feeds arbitrary bytes to the sheet reader as a worksheet part (with a few shared
+// strings and number formats): it must never panic, and every row it returns has a row number,
+// cells no longer than a sheet is wide, and notes and note texts no longer than its cells.
+func FuzzSheetXML(f *testing.F) {
+	for _, s := range []string{
+		sheetHead + `<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>b_x005F_x0031_</t></is></c></row><row r="2"><c r="A2" s="1"><v>123</v></c><c r="B2"><f>1+1</f><v></v></c></row></sheetData></worksheet>`,
+		sheetHead + `<cols><col min="2" max="3" hidden="1"/></cols><row r="3" hidden="1"><c r="C3" s="2"><v>12345</v></c><c t="e"><v>#N/A</v></c></row></sheetData>`,
+		sheetHead + `<row><c r="XFD1" t="s"><v>7</v></c></row>`,
+		sheetHead + `<row r="1"><c t="s"><v>-1</v></c></row>`,
+		`<row r="0"><c r="A0"><v>1e400</v></c></row>`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tb := &xlsxTable{path: "fuzz.xlsx", sheet: "S", sst: sstTable{data: "ab中", end: []uint32{1, 2, 5}},
+			styles: []numFormat{{}, parseNumFormat("00000"), parseNumFormat("0.00E+00"), parseNumFormat("yyyy-mm-dd")}}
+		tb.dec = xml.NewDecoder(&xmlGuard{r: bytes.NewReader(data), part: "sheet", limit: 1 << 20})
+		hdr, rest, _, err := findHeader(tb.nextRow, Options{HeaderScore: func(c []string) int { return len(c) }}, func() error { return io.EOF })
+		if err != nil {
+			return
+		}
+		tb.header, tb.pending = hdr.cells, rest
+		for i := 0; i < 10000; i++ {
+			line, cells, err := tb.Next()
+			if err != nil {
+				break
+			}
+			if line < 1 || len(cells) > 16384 || len(tb.Notes()) > len(cells) || len(tb.NoteTexts()) > len(cells) {
+				t.Fatalf("row %d: %d cells, %d notes, %d texts", line, len(cells), len(tb.Notes()), len(tb.NoteTexts()))
+			}
+		}
+		_ = tb.Warnings()
+	})
 }

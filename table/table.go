@@ -1,7 +1,18 @@
-// Package table reads a CSV or XLSX file as rows of text cells, as a person sees them in Excel:
-// it sniffs the kind of file, detects encodings and delimiters, streams the sheet XML with its own
-// reader (exact numbers, number formats, dates, formulas) and says what a cell shows beyond its
-// text (a Note). It knows nothing of operations: batch and reconcile read their files through it.
+// Package table reads a CSV or XLSX file as rows of text cells, as a person sees them in Excel,
+// or refuses it with one line saying why and what to do:
+//
+//   - it sniffs the kind of file (and names the ones it does not read: .xls, .xlsb, .ods, HTML or
+//     SpreadsheetML saved as .xls, Excel's lock file);
+//   - CSV: UTF-8 (BOM or not), GBK/GB18030 (scored against UTF-8 when the bytes are both), UTF-16
+//     with a BOM; the delimiter, a sep= line, CR-only line ends; quotes as RFC 4180 reads them
+//     (a malformed quote refuses the file naming its line, never merges rows); ="00123" as 00123;
+//   - XLSX: its own streaming reader (exact numbers, number formats as Excel shows them, dates,
+//     formulas without a current value, _xHHHH_ escapes), every part and cell capped;
+//   - the header is found below title rows (Options.HeaderRow to choose it; HeaderLine says which);
+//   - what a cell shows beyond its text is a Note, what the file shows beyond its cells a Warning
+//     (hidden rows and columns, a lock file, a close call of encodings).
+//
+// It knows nothing of operations: batch and reconcile read their files through it.
 package table
 
 import (

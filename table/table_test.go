@@ -621,6 +621,7 @@ func TestHeaderRow(t *testing.T) {
 		{"a two-cell title, scored", "报表,2026\nbrand_id,shop_id\nB1,S1\n", Options{HeaderScore: known}, 2, []string{"3=B1|S1"}, ""},
 		{"a two-cell title, no score", "报表,2026\nbrand_id,shop_id\nB1,S1\n", Options{}, 1, []string{"2=brand_id|shop_id", "3=B1|S1"}, ""},
 		{"header on row 1", "brand_id,shop_id\nB1,S1\n", Options{HeaderScore: known}, 1, []string{"2=B1|S1"}, ""},
+		{"one known name in a data row", "name,phone\nx,y\n金额,z\n", Options{HeaderScore: known}, 1, []string{"2=x|y", "3=金额|z"}, ""},
 		{"--header-row", titled, Options{HeaderRow: 4}, 4, []string{"5=B1|S1|100"}, ""},
 		{"--header-row above the header", titled, Options{HeaderRow: 2, HeaderScore: known}, 2, []string{"4=brand_id|shop_id|金额", "5=B1|S1|100"}, ""},
 		{"--header-row on an empty row", titled, Options{HeaderRow: 3}, 0, nil, "row 3 is empty"},

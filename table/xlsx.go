@@ -380,7 +380,7 @@ func openXLSX(p string, opt Options) (_ Table, err error) {
 		return fileErr(p, nil, "sheet %q is empty: expected column names in row 1", sh.Name)
 	})
 	var fe *FileError
-	if (err == nil && score == 0) || errors.As(err, &fe) {
+	if (err == nil && score < minHeaderScore) || errors.As(err, &fe) {
 		// No row of the sheet chosen by default looks like a header: if another sheet's does,
 		// the data is there.
 		if opt.HeaderScore != nil && strings.TrimSpace(opt.Sheet) == "" && opt.HeaderRow == 0 {
@@ -430,7 +430,7 @@ func (t *xlsxTable) sheetWithHeader(wb *workbookInfo, not sheetInfo, opt Options
 		}
 		_, _, score, err := findHeader(o.nextRow, opt, func() error { return io.EOF })
 		o.rc.Close()
-		if err == nil && score > 0 {
+		if err == nil && score >= minHeaderScore {
 			return sh.Name
 		}
 	}

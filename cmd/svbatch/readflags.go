@@ -24,7 +24,7 @@ type readFlags struct {
 func (r *readFlags) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&r.sheet, "sheet", "", "XLSX: sheet name or 1-based number (default: the first visible sheet)")
 	fs.StringVar(&r.mapping, "mapping", "", "YAML file mapping the file's columns to svbatch's, plus constants")
-	fs.StringVar(&r.encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk or gb18030")
+	fs.StringVar(&r.encoding, "encoding", "auto", "CSV encoding: auto, utf-8, gbk, gb18030, utf-16le or utf-16be")
 	fs.StringVar(&r.delimiter, "delimiter", "", `CSV delimiter: "," ";" or "tab" (default: detected)`)
 	fs.StringVar(&r.amountUnit, "amount-unit", "", "unit of change_value: fen (integers) or yuan (at most 2 decimals, converted exactly); default fen, or the unit a header such as 金额(元) names")
 	fs.IntVar(&r.headerRow, "header-row", 0, "the sheet row that holds the header (default: found among the first rows, below titles and empty rows)")
@@ -56,9 +56,9 @@ func (r *readFlags) options() (batch.Options, error) {
 		return batch.Options{}, usageErr("--amount-unit %q: want fen or yuan", r.amountUnit)
 	}
 	switch strings.ToLower(r.encoding) {
-	case "", "auto", "utf-8", "utf8", "gbk", "gb18030":
+	case "", "auto", "utf-8", "utf8", "gbk", "gb18030", "utf-16le", "utf-16be":
 	default:
-		return batch.Options{}, usageErr("--encoding %q: want auto, utf-8, gbk or gb18030", r.encoding)
+		return batch.Options{}, usageErr("--encoding %q: want auto, utf-8, gbk, gb18030, utf-16le or utf-16be", r.encoding)
 	}
 	return batch.Options{
 		Table:       table.Options{Sheet: r.sheet, Encoding: r.encoding, Delimiter: d, HeaderRow: r.headerRow},

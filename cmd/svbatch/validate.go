@@ -156,7 +156,11 @@ func plural(n int, s string) string {
 
 // writeErrorsWorkbook streams the input again into the errors workbook.
 func writeErrorsWorkbook(out, path string, opt batch.Options, rep *batch.Report) error {
-	t, err := table.Open(path, opt.Table)
+	topt, err := batch.TableOptions(opt) // the same header row and options validate used
+	if err != nil {
+		return err
+	}
+	t, err := table.Open(path, topt)
 	if err != nil {
 		return err
 	}
