@@ -2,6 +2,8 @@ package dispatch
 
 import (
 	"fmt"
+	"svbatch/client"
+	"svbatch/journal"
 
 	"svbatch"
 )
@@ -13,6 +15,13 @@ type Prior struct {
 	Sent        bool           // the row was sent (or may have been) before: a payload hash is recorded
 	Changed     bool           // the row's payload differs from the one recorded (Sent only)
 	RetryFailed bool           // --retry-failed
+}
+
+// PriorOf is the Prior of a row asking for req, from its journal entry e (known: the journal has
+// one): the one place that says what "sent" and "changed" mean.
+func PriorOf(e journal.Entry, known bool, req client.RechargeRequest, retryFailed bool) Prior {
+	sent := known && e.PayloadHash != ""
+	return Prior{Known: known, State: e.State, Sent: sent, Changed: sent && !SamePayload(e.PayloadHash, req), RetryFailed: retryFailed}
 }
 
 // Verdict is what to do with a row, by the resume rules (DESIGN.md §4).

@@ -332,8 +332,6 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 		e = journal.Entry{Key: key, RequestID: key}
 	}
 	e.Line = row.Line
-	sent := seen && prev.PayloadHash != "" // sent (or maybe sent) before, with prev.PayloadHash
-	changed := sent && !SamePayload(prev.PayloadHash, row.Req)
 
 	report := func(st svbatch.Status) (svbatch.Status, error) {
 		if d.cfg.OnRow != nil {
@@ -352,7 +350,7 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	// A conflict is not written to the journal: the journal keeps what the gateway was sent and
 	// its state, so restoring the row in the file resumes it as it was (ResultOf reports the
 	// conflict from the same Decide).
-	v := Decide(Prior{Known: seen, State: prev.State, Sent: sent, Changed: changed, RetryFailed: d.cfg.RetryFailed})
+	v := Decide(PriorOf(prev, seen, row.Req, d.cfg.RetryFailed))
 	if !v.Send {
 		return report(v.Status)
 	}

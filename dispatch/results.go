@@ -30,14 +30,14 @@ func ResultOf(row batch.Row, e journal.Entry, ok bool, runID int64) svbatch.Resu
 	// The row as the file has it now against what the journal holds, by the rules the send path
 	// applied (or a rerun would). A row this run handled shows what this run did, unless the file
 	// now differs from what was sent.
-	changed := e.PayloadHash != "" && !SamePayload(e.PayloadHash, row.Req)
-	v := Decide(Prior{Known: true, State: e.State, Sent: e.PayloadHash != "", Changed: changed})
+	p := PriorOf(e, true, row.Req, false)
+	v := Decide(p)
 	earlier := e.RunID != runID
 	switch {
 	case v.Send:
 	case v.Status == svbatch.Conflict, earlier:
 		r.Status, r.Note = v.Status, v.Note
-	case v.Status == svbatch.Failed && changed:
+	case v.Status == svbatch.Failed && p.Changed:
 		r.Note = v.Note // failed in this run, and the row has changed since
 	}
 	r.Answer = e.Answer

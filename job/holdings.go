@@ -67,9 +67,7 @@ func holdings(path, input string, opt batch.Options, retryFailed bool) (*Holding
 		if err != nil {
 			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 		}
-		sent := ok && e.PayloadHash != ""
-		v := dispatch.Decide(dispatch.Prior{Known: ok, State: e.State, Sent: sent,
-			Changed: sent && !dispatch.SamePayload(e.PayloadHash, row.Req), RetryFailed: retryFailed})
+		v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, retryFailed))
 		if ok {
 			h.Known++
 		}
