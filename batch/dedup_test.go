@@ -167,3 +167,44 @@ func FuzzValidateKeys(f *testing.F) {
 		}
 	})
 }
+
+// TestValidateExplicitIDMeetsDerived: an explicit request_id equal to the id svbatch derives for
+// another row (before or after it) is an error naming both rows, in both directions, for the fast
+// key and for request_id v1 alike; ids that meet nothing pass.
+func TestValidateExplicitIDMeetsDerived(t *testing.T) {
+	t.Parallel()
+	derived := func(outer string) string { return svbatch.RequestIDv1("", "B1", 1, outer, "") }
+	csv := "brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id,request_id\n" +
+		"B1,S1,op1,O-1,1,100,C1,\n" + // row 2: derives derived("O-1")
+		"B1,S1,op1,O-2,1,100,C1," + derived("O-1") + "\n" + // row 3: takes row 2's id
+		"B1,S1,op1,O-3,1,100,C1," + derived("O-4") + "\n" + // row 4: takes row 5's id
+		"B1,S1,op1,O-4,1,100,C1,\n" + // row 5
+		"B1,S1,op1,O-5,1,100,C1,own-id-6\n" + // row 6: fine
+		"B1,S1,op1,O-6,1,100,C1,\n" // row 7: fine
+	path := filepath.Join(t.TempDir(), "ids.csv")
+	if err := os.WriteFile(path, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"2 request_id: the request_id svbatch derives for this row is the one row 3 gives explicitly: both rows would be one operation",
+		"3 request_id: request_id is the one svbatch derives for row 2 (whose request_id cell is empty): both rows would be one operation; give this row another id or clear the cell",
+		"4 request_id: request_id is the one svbatch derives for row 5 (whose request_id cell is empty): both rows would be one operation",
+		"5 request_id: the request_id svbatch derives for this row (" + derived("O-4") + ") is the one row 4 gives explicitly: both rows would be one operation; change row 4's request_id",
+	}
+	for _, fast := range []bool{true, false} {
+		rep, err := validateFile(path, Options{}, fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range rep.Errors {
+			got = append(got, fmt.Sprintf("%d %s: %s", p.Row, p.Column, p.Message))
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("fast=%v problems:\n%q\nwant\n%q", fast, got, want)
+		}
+		if rep.Rows != 6 || rep.Valid != 2 {
+			t.Errorf("fast=%v: rows %d valid %d; want 6, 2", fast, rep.Rows, rep.Valid)
+		}
+	}
+}

@@ -134,17 +134,24 @@ func (r *Reader) validate(row *Row, notes []table.Note, texts []string, problems
 	}
 
 	ck := checked{}
+	explicit := v[fRequestID]
 	if !broken[fBrand] && !broken[fOperateType] && !broken[fOuterOrder] && !broken[fNewOuterOrder] && req.OperateType != 0 {
-		if r.checkOnly {
+		switch {
+		case r.checkOnly && !r.has(fRequestID):
 			ck.identityKey = r.identityKey(req)
-		} else {
+		default:
 			req.RequestID, ck.identityKey = r.ids.id(r.opt.IDNamespace, req.BrandID, int(req.OperateType), req.OuterOrderID, req.NewOuterOrderID)
 		}
 		ck.identity = true
+		if explicit == "" && r.has(fRequestID) {
+			// In a file where some rows give their own request_id, the id derived for this row
+			// must not be one of theirs: both rows would share one journal entry.
+			ck.derived, ck.explicitKey = true, maphash.String(r.seed, req.RequestID)
+		}
 	}
-	if s := v[fRequestID]; s != "" && !broken[fRequestID] {
-		req.RequestID = s
-		ck.explicit, ck.explicitKey = true, maphash.String(r.seed, s)
+	if explicit != "" && !broken[fRequestID] {
+		req.RequestID = explicit
+		ck.explicit, ck.explicitKey = true, maphash.String(r.seed, explicit)
 	}
 	if account != "" && req.BrandID != "" && !r.checkOnly {
 		row.AccountKey = req.BrandID + "|" + accountKind + ":" + account
