@@ -45,10 +45,12 @@ type Reader struct {
 	extraIdx []int
 	extraHdr []string
 	seen     *seenTable
-	seed     maphash.Seed // keys explicit request_ids
-	idSeed   maphash.Seed // keys identities when checkOnly
-	ids      idHasher     // used by validate only (the read-ahead goroutine)
-	keyBuf   []byte       // likewise
+	// mappingText is the mapping's content, canonical (Reading).
+	mappingText string
+	seed        maphash.Seed // keys explicit request_ids
+	idSeed      maphash.Seed // keys identities when checkOnly
+	ids         idHasher     // used by validate only (the read-ahead goroutine)
+	keyBuf      []byte       // likewise
 
 	// checkOnly is set by Validate, which reads no Row: validate then derives no request_id and
 	// no account key, and keys identities by maphash of their canonical string (the same fields,
@@ -115,6 +117,7 @@ func newReader(path string, t table.Table, opt Options, unit svbatch.Unit, m *Ma
 	r := &Reader{path: path, t: t, opt: opt, unit: unit, header: t.Header(), seen: newSeenTable(table.RowHint(t)),
 		seed: maphash.MakeSeed(), idSeed: maphash.MakeSeed()}
 	r.nt, _ = t.(table.Noted)
+	r.mappingText = m.canonical()
 	if err := r.mapHeader(m); err != nil {
 		t.Close()
 		return nil, err

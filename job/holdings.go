@@ -25,8 +25,9 @@ type Holdings struct {
 }
 
 // holdings reads the journal at path, if it exists and knows rows, against the valid input: nil
-// when there is nothing in it. It opens the journal only to read, and closes it again.
-func holdings(path, input string, opt batch.Options, retryFailed bool) (*Holdings, error) {
+// when there is nothing in it. It opens the journal only to read, and closes it again. A file
+// read differently from an earlier run of the journal (checkReading) is an *InputError.
+func holdings(path, input string, opt batch.Options, rd batch.Reading, retryFailed bool) (*Holdings, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -38,6 +39,9 @@ func holdings(path, input string, opt batch.Options, retryFailed bool) (*Holding
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 	}
 	defer j.Close()
+	if err := checkReading(j, path, input, rd); err != nil {
+		return nil, err
+	}
 	counts, err := j.Counts()
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -59,8 +60,11 @@ type Plan struct {
 	// Warnings are what validation noticed that does not make a row invalid (hidden rows, the
 	// file open in Excel, an ambiguous encoding): to show before anything is sent.
 	Warnings []batch.Warning
-	header   []string
-	extra    []string
+	// Reading is how the file is read (unit, mapping, encoding…): the journal records it, and a
+	// later run on the same journal must read alike.
+	Reading batch.Reading
+	header  []string
+	extra   []string
 }
 
 // InvalidError is a file with invalid rows: nothing was sent. Report has every problem.
@@ -124,7 +128,7 @@ func Prepare(cfg Config) (*Prepared, error) {
 	plan.Out = cfg.Out
 	plan.Warnings = rep.Warnings
 	if !cfg.DryRun {
-		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, cfg.Dispatch.RetryFailed); err != nil {
+		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, plan.Reading, cfg.Dispatch.RetryFailed); err != nil {
 			return nil, err
 		}
 	}
@@ -142,7 +146,7 @@ func planOf(input string, opt batch.Options) (*Plan, error) {
 	}
 	defer r.Close()
 	p := &Plan{Input: input, Count: map[svbatch.OperateType]int{}, Amount: map[svbatch.OperateType]int64{},
-		header: r.Header(), extra: r.ExtraHeader(), Encoding: r.Encoding()}
+		header: r.Header(), extra: r.ExtraHeader(), Encoding: r.Encoding(), Reading: r.Reading()}
 	for {
 		row, _, err := r.Next()
 		if err == io.EOF {
@@ -233,12 +237,17 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 		}
 		return nil, &SystemError{Err: err}
 	}
+	if err := checkReading(j, cfg.Journal, cfg.Input, p.Plan.Reading); err != nil {
+		return nil, err
+	}
 	params := map[string]string{"id_namespace": cfg.Read.IDNamespace} // what CheckNamespace reads
 	for k, v := range cfg.JournalParams {
 		if k != "id_namespace" {
 			params[k] = v
 		}
 	}
+	maps.Copy(params, p.Plan.Reading.Params())
+	params[paramInput] = absPath(cfg.Input)
 	runID, err := j.BeginRun(cfg.Input, params)
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}

@@ -36,6 +36,7 @@ type csvTable struct {
 	path   string
 	p      *csvParser
 	enc    string
+	delim  rune // the delimiter used (given, sep= or detected)
 	header []string
 	hline  int // the header's row
 	row    int // the Excel row number of the last record read: every record is a row, blank or not
@@ -216,7 +217,7 @@ func openCSVStream(path string, f io.ReadCloser, cfg csvConfig) (_ Table, err er
 	if delim == '"' || delim == '\r' || delim == '\n' || delim >= utf8.RuneSelf || delim < ' ' && delim != '\t' {
 		return nil, fmt.Errorf("delimiter %q cannot be used: want an ASCII character such as , ; or tab", delim)
 	}
-	t := &csvTable{f: f, path: path, p: newCSVParser(src, byte(delim)), enc: enc, onRecord: cfg.onRecord}
+	t := &csvTable{f: f, path: path, p: newCSVParser(src, byte(delim)), enc: enc, delim: delim, onRecord: cfg.onRecord}
 	if warn != nil {
 		t.warnings = append(t.warnings, *warn)
 	}
@@ -517,6 +518,8 @@ func (t *csvTable) Next() (int, []string, error) {
 }
 
 func (t *csvTable) Encoding() string { return t.enc }
+
+func (t *csvTable) Delimiter() rune { return t.delim }
 
 // Close stops the parsing goroutine and closes the file.
 func (t *csvTable) Close() error {

@@ -66,6 +66,23 @@ func NoteTexts(t Table) []string {
 	return nil
 }
 
+// Delimiter is the delimiter a CSV table is read with (given, from a sep= line, or detected); 0
+// for other tables.
+func Delimiter(t Table) rune {
+	if d, ok := t.(interface{ Delimiter() rune }); ok {
+		return d.Delimiter()
+	}
+	return 0
+}
+
+// SheetName is the name of the sheet an XLSX table reads; "" for other tables.
+func SheetName(t Table) string {
+	if s, ok := t.(interface{ SheetName() string }); ok {
+		return s.SheetName()
+	}
+	return ""
+}
+
 // RowHint estimates how many rows t has (0 if unknown), for sizing tables before reading.
 func RowHint(t Table) int {
 	if h, ok := t.(interface{ RowHint() int }); ok {

@@ -608,6 +608,8 @@ func (t *xlsxTable) HeaderLine() int { return t.hline }
 
 func (t *xlsxTable) Encoding() string { return EncXLSX }
 
+func (t *xlsxTable) SheetName() string { return t.sheet }
+
 func (t *xlsxTable) Notes() []Note { return t.lastNote }
 
 func (t *xlsxTable) NoteTexts() []string { return t.lastText }

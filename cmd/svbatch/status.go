@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -119,7 +120,13 @@ func printStatus(w io.Writer, st *job.JournalStatus, rows []statusRow) {
 				ps = append(ps, k+"="+v)
 			}
 		}
-		fmt.Fprintf(w, "  #%d %s  %s  %s  (%s)\n", r.ID, r.StartedAt.Local().Format("2006-01-02 15:04:05"), outcome, r.Input, strings.Join(ps, " "))
+		fmt.Fprintf(w, "  #%d %s  %s  %s  (%s)\n", r.ID, r.StartedAt.In(svbatch.GMT8).Format("2006-01-02 15:04:05"), outcome, r.Input, strings.Join(ps, " "))
+		if read := readingLine(r.Params); read != "" {
+			fmt.Fprintf(w, "      read: %s\n", read)
+		}
+		if m := r.Params["read.mapping"]; m != "" {
+			fmt.Fprintf(w, "      mapping: %s\n", strings.ReplaceAll(m, "\n", "; "))
+		}
 	}
 	var states []string
 	total := 0
@@ -149,4 +156,29 @@ func printStatus(w io.Writer, st *job.JournalStatus, rows []statusRow) {
 		answer := strings.TrimSpace(strings.Join([]string{r.ResultCode, r.ResultDesc, r.ErrSubCode}, " "))
 		fmt.Fprintf(w, "  row %-6d %-9s %s  %s  %s\n", r.Row, r.State, r.RequestID, answer, r.Note)
 	}
+}
+
+// readingLine is how a run read its file (the journal's read.* parameters), "" for a run recorded
+// before svbatch kept them.
+func readingLine(p map[string]string) string {
+	if p["read.unit"] == "" {
+		return ""
+	}
+	ps := []string{"amounts in " + p["read.unit"], p["read.encoding"]}
+	if d := p["read.delimiter"]; d != "" {
+		if d == "\t" {
+			d = "tab"
+		} else {
+			d = strconv.Quote(d)
+		}
+		ps = append(ps, "delimiter "+d)
+	}
+	if s := p["read.sheet"]; s != "" {
+		ps = append(ps, "sheet "+strconv.Quote(s))
+	}
+	ps = append(ps, "header row "+p["read.header_row"])
+	if p["read.mapping"] == "" {
+		ps = append(ps, "no mapping")
+	}
+	return strings.Join(ps, ", ")
 }
