@@ -6,7 +6,8 @@ import "time"
 type Status string
 
 // Row states. pending → sending → succeeded | failed | unknown; also invalid, skipped, conflict,
-// already_done (succeeded or failed in an earlier run; not resent) and planned (--dry-run).
+// already_done (succeeded or failed in an earlier run; not resent), succeeded_after_fix (sent as
+// corrected from a Retry sheet) and planned (--dry-run).
 const (
 	Pending     Status = "pending"
 	Sending     Status = "sending"
@@ -18,14 +19,17 @@ const (
 	Conflict    Status = "conflict"
 	AlreadyDone Status = "already_done"
 	Planned     Status = "planned"
+	// SucceededAfterFix is a row of a file whose corrected version, fixed on a Retry sheet and sent
+	// from there, succeeded: what moved is what the Retry round sent (the results show it).
+	SucceededAfterFix Status = "succeeded_after_fix"
 )
 
 // NeedsAttention reports whether a row in status s did not take effect and needs a person or a
 // rerun: failed, unknown, skipped, conflict, pending, sending (in flight when a run died) or
-// invalid. Succeeded, already_done and planned rows need nothing.
+// invalid. Succeeded, already_done, succeeded_after_fix and planned rows need nothing.
 func (s Status) NeedsAttention() bool {
 	switch s {
-	case Succeeded, AlreadyDone, Planned:
+	case Succeeded, AlreadyDone, SucceededAfterFix, Planned:
 		return false
 	}
 	return true

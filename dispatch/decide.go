@@ -10,18 +10,26 @@ import (
 
 // Prior is what the journal knows of a row when a run reaches it: the input of Decide.
 type Prior struct {
-	Known       bool           // the journal has an entry for the row's request_id
-	State       svbatch.Status // the entry's state (Known only)
-	Sent        bool           // the row was sent (or may have been) before: a payload hash is recorded
-	Changed     bool           // the row's payload differs from the one recorded (Sent only)
-	RetryFailed bool           // --retry-failed
+	Known   bool           // the journal has an entry for the row's request_id
+	State   svbatch.Status // the entry's state (Known only)
+	Sent    bool           // the row was sent (or may have been) before: a payload hash is recorded
+	Changed bool           // the row's payload differs from the one recorded (Sent only)
+	// FixedElsewhere: the recorded payload was sent by a Retry round other than this run's (the
+	// row was fixed on a Retry sheet and sent from there). Sent only.
+	FixedElsewhere bool
+	RetryFailed    bool // --retry-failed
 }
 
-// PriorOf is the Prior of a row asking for req, from its journal entry e (known: the journal has
-// one): the one place that says what "sent" and "changed" mean.
-func PriorOf(e journal.Entry, known bool, req client.RechargeRequest, retryFailed bool) Prior {
+// PriorOf is the Prior of a row asking for req in round (Config.FixRound: "" for a file of
+// operations), from its journal entry e (known: the journal has one): the one place that says
+// what "sent", "changed" and "fixed elsewhere" mean.
+func PriorOf(e journal.Entry, known bool, req client.RechargeRequest, round string, retryFailed bool) Prior {
 	sent := known && e.PayloadHash != ""
-	return Prior{Known: known, State: e.State, Sent: sent, Changed: sent && !SamePayload(e.PayloadHash, req), RetryFailed: retryFailed}
+	p := Prior{Known: known, State: e.State, Sent: sent, Changed: sent && !SamePayload(e.PayloadHash, req), RetryFailed: retryFailed}
+	if s, ok := SentOf(e); ok && sent && s.Round != "" && s.Round != round {
+		p.FixedElsewhere = true
+	}
+	return p
 }
 
 // Verdict is what to do with a row, by the resume rules (DESIGN.md §4).
@@ -42,7 +50,8 @@ type Verdict struct {
 // results both call it, so what a run does and what its results say cannot disagree.
 //   - unknown to the journal: send;
 //   - succeeded earlier: already_done, or conflict if the row has changed since (never resent:
-//     the gateway keeps the first);
+//     the gateway keeps the first), or succeeded_after_fix when what succeeded is the row as fixed
+//     and sent from a Retry sheet;
 //   - failed: stays failed, unless --retry-failed, which sends it under a new generation;
 //   - refused by the gateway as a request_id used with other values: conflict, never resent;
 //   - sent before with other values (unknown, in flight at a crash): conflict, never resent;
@@ -54,6 +63,9 @@ func Decide(p Prior) Verdict {
 	changed := p.Sent && p.Changed
 	switch p.State {
 	case svbatch.Succeeded, svbatch.AlreadyDone:
+		if changed && p.FixedElsewhere {
+			return Verdict{Status: svbatch.SucceededAfterFix, Note: "fixed on a Retry sheet and sent from there, where it succeeded; not resent"}
+		}
 		if changed {
 			return Verdict{Status: svbatch.Conflict, Note: conflictNote("succeeded")}
 		}

@@ -17,6 +17,7 @@ func TestDecide(t *testing.T) {
 		done     = "already_done"
 		failed   = "failed"
 		conflict = "conflict"
+		afterFix = "succeeded_after_fix"
 	)
 	type key struct {
 		state         svbatch.Status // "" = not in the journal
@@ -59,8 +60,26 @@ func TestDecide(t *testing.T) {
 		{svbatch.Skipped, false, false}: {send, send},
 		{svbatch.Skipped, false, true}:  {send, send},
 	}
+	// The recorded payload was sent from a Retry sheet, by another round than this run's: a row
+	// that succeeded as fixed there is succeeded_after_fix where it changed; every other case
+	// decides as above.
+	fixed := map[key][2]string{
+		{svbatch.Succeeded, true, true}:   {afterFix, afterFix},
+		{svbatch.AlreadyDone, true, true}: {afterFix, afterFix},
+	}
 	for k, w := range want {
 		for i, retry := range []bool{false, true} {
+			if f, ok := fixed[k]; ok {
+				v := Decide(Prior{Known: true, State: k.state, Sent: k.sent, Changed: k.changed, FixedElsewhere: true, RetryFailed: retry})
+				if string(v.Status) != f[i] || v.Send || v.Note == "" {
+					t.Errorf("Decide(%+v fixed elsewhere, retry-failed %v) = %+v; want %s", k, retry, v, f[i])
+				}
+			} else if k.sent {
+				v := Decide(Prior{Known: true, State: k.state, Sent: k.sent, Changed: k.changed, FixedElsewhere: true, RetryFailed: retry})
+				if v != Decide(Prior{Known: true, State: k.state, Sent: k.sent, Changed: k.changed, RetryFailed: retry}) {
+					t.Errorf("Decide(%+v fixed elsewhere, retry-failed %v) = %+v; want as when not fixed", k, retry, v)
+				}
+			}
 			v := Decide(Prior{Known: k.state != "", State: k.state, Sent: k.sent, Changed: k.changed, RetryFailed: retry})
 			got := string(v.Status)
 			switch {

@@ -65,6 +65,10 @@ type Config struct {
 	// in this run (0 = DefaultUnreachableAfter); OutageWait the same after earlier answers
 	// (0 = DefaultOutageWait). The run then stops with a *client.UnreachableError.
 	UnreachableAfter, OutageWait time.Duration
+	// FixRound is set when the run sends a Retry sheet (the rows of an earlier run, fixed by a
+	// person): the file's path, recorded with each send (Sent.Round), so that the results of the
+	// original file show a row fixed and sent here as succeeded_after_fix, not as a conflict.
+	FixRound string
 }
 
 // StopError stops a run before every row was handled. The rows not handled stay resumable.
@@ -350,7 +354,7 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	// A conflict is not written to the journal: the journal keeps what the gateway was sent and
 	// its state, so restoring the row in the file resumes it as it was (ResultOf reports the
 	// conflict from the same Decide).
-	v := Decide(PriorOf(prev, seen, row.Req, d.cfg.RetryFailed))
+	v := Decide(PriorOf(prev, seen, row.Req, d.cfg.FixRound, d.cfg.RetryFailed))
 	if !v.Send {
 		return report(v.Status)
 	}
@@ -373,6 +377,7 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	req := row.Req
 	req.RequestID = e.RequestID
 	e.PayloadHash = hash
+	e.Sent = sentOf(req, d.cfg.FixRound)
 	e.State = svbatch.Sending
 	e.Note = ""
 	// restore puts a row that was marked sending but certainly not applied back as it was before

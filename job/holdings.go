@@ -27,7 +27,7 @@ type Holdings struct {
 // holdings reads the journal at path, if it exists and knows rows, against the valid input: nil
 // when there is nothing in it. It opens the journal only to read, and closes it again. A file
 // read differently from an earlier run of the journal (checkReading) is an *InputError.
-func holdings(path, input string, opt batch.Options, rd batch.Reading, retryFailed bool) (*Holdings, error) {
+func holdings(path, input string, opt batch.Options, rd batch.Reading, round string, retryFailed bool) (*Holdings, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -71,7 +71,7 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, retryFail
 		if err != nil {
 			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 		}
-		v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, retryFailed))
+		v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, round, retryFailed))
 		if ok {
 			h.Known++
 		}
@@ -81,7 +81,7 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, retryFail
 			h.LeftCount[row.Req.OperateType]++
 			// the plan's totals were summed with the same checks: these are parts of them
 			h.LeftAmount[row.Req.OperateType] += row.Req.ChangeValue
-		case v.Status == svbatch.AlreadyDone:
+		case v.Status == svbatch.AlreadyDone, v.Status == svbatch.SucceededAfterFix:
 			h.Done++
 		case v.Status == svbatch.Failed:
 			h.Failed++

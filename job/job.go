@@ -128,7 +128,7 @@ func Prepare(cfg Config) (*Prepared, error) {
 	plan.Out = cfg.Out
 	plan.Warnings = rep.Warnings
 	if !cfg.DryRun {
-		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, plan.Reading, cfg.Dispatch.RetryFailed); err != nil {
+		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, plan.Reading, fixRound(cfg.Input, plan.Reading), cfg.Dispatch.RetryFailed); err != nil {
 			return nil, err
 		}
 	}
@@ -206,7 +206,7 @@ func (e *SystemError) Unwrap() error { return e.Err }
 func (p *Prepared) DryRun() (*Summary, error) {
 	const outcome = "dry run: nothing sent"
 	counts, err := p.writeResults(p.info(time.Now(), outcome), func(row batch.Row) (svbatch.Result, error) {
-		r := dispatch.ResultOf(row, journal.Entry{}, false, 0)
+		r := dispatch.ResultOf(row, journal.Entry{}, false, 0, "")
 		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
 		return r, nil
 	})
@@ -255,6 +255,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 	started := time.Now()
 	dc := cfg.Dispatch
 	dc.IDNamespace, dc.OnRow = cfg.Read.IDNamespace, onRow
+	dc.FixRound = fixRound(cfg.Input, p.Plan.Reading)
 	d := dispatch.New(dc, s, j)
 	if now, err := table.FileSHA256(cfg.Input); err != nil || now != p.sum {
 		return nil, inputErr("%s changed since it was validated (or cannot be read again: %v); nothing was sent: run again", cfg.Input, err)
@@ -293,7 +294,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line i
 	sum.Counts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
 		delete(maybe, row.Req.RequestID)
 		e, ok, err := j.Get(row.Req.RequestID)
-		return dispatch.ResultOf(row, e, ok, runID), err
+		return dispatch.ResultOf(row, e, ok, runID, dc.FixRound), err
 	})
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", cfg.Out, err)}

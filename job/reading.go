@@ -8,6 +8,8 @@ import (
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/journal"
+	"svbatch/reports"
+	"svbatch/table"
 )
 
 // paramInput is the journal parameter that holds the input's absolute path, which says whether an
@@ -50,4 +52,13 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// fixRound is the round (dispatch.Config.FixRound) of a run reading input as rd: the input's
+// absolute path when it is the Retry sheet of a results workbook, "" for a file of operations.
+func fixRound(input string, rd batch.Reading) string {
+	if rd.Encoding == table.EncXLSX && rd.Sheet == reports.RetrySheet {
+		return absPath(input)
+	}
+	return ""
 }

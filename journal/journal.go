@@ -42,8 +42,9 @@ var ErrLocked = errors.New("journal is in use by another svbatch process")
 // ErrClosed is returned by a Journal's methods after Close.
 var ErrClosed = errors.New("journal is closed")
 
-// SchemaVersion is the version of the journal's tables this package reads and writes.
-const SchemaVersion = 1
+// SchemaVersion is the version of the journal's tables this package reads and writes. Version 1
+// journals (no rows.sent column) are migrated when opened.
+const SchemaVersion = 2
 
 // application is stored in the meta table; a database without it is not a journal.
 const application = "svbatch journal"
@@ -64,6 +65,9 @@ type Entry struct {
 	State       svbatch.Status // pending, sending, succeeded, failed, unknown, skipped, conflict …
 	Attempts    int            // total sends of this row across runs
 	Note        string
+	// Sent is what the payload hash stands for, as its sender recorded it (dispatch: the amount,
+	// the account, the round that sent it); "" for entries written before svbatch kept it.
+	Sent string
 
 	// The last answer (empty when none); FinishedAt is stored in UTC and read back in UTC.
 	svbatch.Answer
@@ -305,17 +309,18 @@ CREATE TABLE IF NOT EXISTS rows(
 	latency_ms   INTEGER NOT NULL,
 	finished_at  TEXT NOT NULL,
 	run_id       INTEGER NOT NULL,
-	updated_at   TEXT NOT NULL
+	updated_at   TEXT NOT NULL,
+	sent         TEXT NOT NULL DEFAULT ''
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rows_line ON rows(line, key);
 `
 
 const rowColumns = `key, line, request_id, generation, payload_hash, state, attempts, note,
 	answered, biz_success, result_ok, result_code, result_desc,
-	err_code, err_msg, err_sub_code, err_sub_msg, trace_id, latency_ms, finished_at, run_id`
+	err_code, err_msg, err_sub_code, err_sub_msg, trace_id, latency_ms, finished_at, run_id, sent`
 
 const upsertSQL = `INSERT INTO rows(` + rowColumns + `, updated_at)
-VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT(key) DO UPDATE SET
 	line=excluded.line, request_id=excluded.request_id, generation=excluded.generation,
 	payload_hash=excluded.payload_hash, state=excluded.state, attempts=excluded.attempts,
@@ -323,7 +328,7 @@ ON CONFLICT(key) DO UPDATE SET
 	result_ok=excluded.result_ok, result_code=excluded.result_code, result_desc=excluded.result_desc,
 	err_code=excluded.err_code, err_msg=excluded.err_msg, err_sub_code=excluded.err_sub_code,
 	err_sub_msg=excluded.err_sub_msg, trace_id=excluded.trace_id, latency_ms=excluded.latency_ms,
-	finished_at=excluded.finished_at, run_id=excluded.run_id, updated_at=excluded.updated_at`
+	finished_at=excluded.finished_at, run_id=excluded.run_id, sent=excluded.sent, updated_at=excluded.updated_at`
 
 // openWriter opens the writer connection, sets WAL and synchronous=FULL, and creates or checks
 // the schema.
@@ -386,8 +391,18 @@ func (j *Journal) initSchema(ctx context.Context) (err error) {
 		if app != application {
 			return errors.New("not an svbatch journal (no svbatch meta)")
 		}
-		if ver != fmt.Sprint(SchemaVersion) {
-			return fmt.Errorf("journal schema version %q; this svbatch reads version %d", ver, SchemaVersion)
+		switch ver {
+		case fmt.Sprint(SchemaVersion):
+		case "1":
+			// Version 1 had no rows.sent: its entries keep "" (what was sent is not known).
+			if _, err := tx.ExecContext(ctx, `ALTER TABLE rows ADD COLUMN sent TEXT NOT NULL DEFAULT ''`); err != nil {
+				return fmt.Errorf("migrate journal from schema version 1: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, fmt.Sprint(SchemaVersion)); err != nil {
+				return fmt.Errorf("migrate journal from schema version 1: %w", err)
+			}
+		default:
+			return fmt.Errorf("journal schema version %q; this svbatch reads versions 1 and %d (a newer svbatch wrote it?)", ver, SchemaVersion)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
@@ -668,7 +683,7 @@ func (j *Journal) commit(batch []op) (int, error) {
 		if _, err := st.ExecContext(ctx, e.Key, e.Line, e.RequestID, e.Generation, e.PayloadHash,
 			string(e.State), e.Attempts, e.Note, e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode,
 			e.ResultDesc, e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg, e.TraceID, e.LatencyMS,
-			fmtTime(e.FinishedAt), e.RunID, fmtTime(o.at)); err != nil {
+			fmtTime(e.FinishedAt), e.RunID, e.Sent, fmtTime(o.at)); err != nil {
 			_ = tx.Rollback()
 			return 0, fmt.Errorf("row %s: %w", e.Key, err)
 		}
@@ -714,7 +729,7 @@ func scanEntry(s scanner) (Entry, error) {
 	var state, finished string
 	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Attempts,
 		&e.Note, &e.Answered, &e.BizSuccess, &e.ResultOK, &e.ResultCode, &e.ResultDesc, &e.ErrCode,
-		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID); err != nil {
+		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID, &e.Sent); err != nil {
 		return Entry{}, err
 	}
 	e.State = svbatch.Status(state)

@@ -190,3 +190,60 @@ func TestRunMappedRetry(t *testing.T) {
 		t.Errorf("balances %v; want POOR 90 (500 − 410 fen), M1 1250", got)
 	}
 }
+
+// TestRunOriginalAfterFix: a row fixed on the Retry sheet and sent from there supersedes its
+// original. Rerunning the original file sends nothing, exits 0, and its results show the row as
+// succeeded_after_fix with the amount that was actually sent, so one final result says what moved.
+func TestRunOriginalAfterFix(t *testing.T) {
+	t.Parallel()
+	g := rtStart(t, sandbox.Config{})
+	dir := t.TempDir()
+	in := rtWriteCSV(t, dir, "ops.csv", []rtOp{
+		{brand: "1332", outer: "OK-1", op: "charge", fen: 300, customer: "A"},
+		{brand: "1332", outer: "V-1", op: "verify", fen: 500, customer: "POOR"}, // balance too low
+	})
+	first := []string{"run", in, "--yes", "--qps", "0"}
+	_, stderr, code := runCLI(t, g.env(), first...)
+	if code != 1 {
+		t.Fatalf("first run: exit %d; want 1\n%s", code, stderr)
+	}
+	printed := rtPrintedRetry(t, stderr)
+	if _, stderr, code := runCLI(t, g.env(), "call", "--brand-id", "1332", "--shop-id", "S1", "--operator-id", "op",
+		"--outer-order-id", "FIX-1", "--operate-type", "charge", "--change-value", "450", "--customer-id", "POOR"); code != 0 {
+		t.Fatalf("call: exit %d\n%s", code, stderr)
+	}
+	rtEditRetry(t, in+".results.xlsx", "change_value", 1, "400")
+	if _, stderr, code := runCLI(t, g.env(), append(printed, "--yes", "--qps", "0")...); code != 0 {
+		t.Fatalf("retry round: exit %d\n%s", code, stderr)
+	}
+	requests := g.sb.TotalRequests()
+
+	_, stderr, code = runCLI(t, g.env(), first...)
+	if code != 0 {
+		t.Fatalf("original rerun: exit %d; want 0 (the row was fixed and succeeded)\n%s", code, stderr)
+	}
+	if n := g.sb.TotalRequests(); n != requests {
+		t.Errorf("the original rerun sent %d requests; want none", n-requests)
+	}
+	rows := rtReadResults(t, in+".results.xlsx")
+	var v1 map[string]string
+	for _, r := range rows {
+		if r["outer_order_id"] == "V-1" {
+			v1 = r
+		}
+	}
+	if v1["status"] != "succeeded_after_fix" || v1["change_value"] != "400" || !strings.Contains(v1["note"], "ops.csv.results.xlsx") {
+		t.Errorf("V-1 in the original's results: %v; want succeeded_after_fix, change_value 400 (what was sent), naming the Retry sheet's file", v1)
+	}
+	for _, b := range g.sb.Balances() {
+		if b.CustomerID == "POOR" && b.Available != 50 {
+			t.Errorf("POOR available %d; want 450 − 400 = 50", b.Available)
+		}
+	}
+	// The Retry round's own results say the same row succeeded there.
+	for _, r := range rtReadResults(t, filepath.Join(dir, "ops.csv.retry.results.xlsx")) {
+		if r["outer_order_id"] == "V-1" && (r["status"] != "succeeded" || r["change_value"] != "400") {
+			t.Errorf("V-1 in the Retry round's results: %v; want succeeded, 400", r)
+		}
+	}
+}
