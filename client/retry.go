@@ -107,6 +107,13 @@ func (g *Gate) Close(d time.Duration) {
 	}
 }
 
+// Until is when the gate opens again; at or before now when it is open.
+func (g *Gate) Until() time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.until
+}
+
 // Wait blocks while the gate is closed, or until ctx ends. paused says whether it waited: a caller
 // that took a rate-limiter token before a ban began takes a fresh one after it.
 func (g *Gate) Wait(ctx context.Context) (paused bool, err error) {

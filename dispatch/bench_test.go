@@ -65,7 +65,8 @@ func BenchmarkDispatchPacing(b *testing.B) {
 		_, cl := dbSandboxClient(b, sandbox.Config{QPSLimit: 210})
 		fc := &flowCounter{Sender: cl}
 		var succeeded atomic.Int64
-		d := dispatch.New(dispatch.Config{QPS: qps, Concurrency: 8, OnRow: func(_ int, st svbatch.Status, _ int64) {
+		d := dispatch.New(dispatch.Config{QPS: qps, Concurrency: 8, OnRow: func(rd dispatch.RowDone) {
+			st := rd.Status
 			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}
@@ -122,7 +123,8 @@ func BenchmarkDispatchOverhead(b *testing.B) {
 		// The dispatcher, journal on disk, against a fresh sandbox.
 		_, cl2 := dbSandboxClient(b, sandbox.Config{})
 		var succeeded atomic.Int64
-		d := dispatch.New(dispatch.Config{Concurrency: conc, OnRow: func(_ int, st svbatch.Status, _ int64) {
+		d := dispatch.New(dispatch.Config{Concurrency: conc, OnRow: func(rd dispatch.RowDone) {
+			st := rd.Status
 			if st == svbatch.Succeeded {
 				succeeded.Add(1)
 			}

@@ -60,7 +60,7 @@ type Config struct {
 	// MaxQueued bounds rows read ahead and waiting behind their account's earlier rows (memory bound).
 	MaxQueued int
 	// OnRow, when set, is called once per row as it reaches its status in this run (any goroutine).
-	OnRow func(line int, status svbatch.Status, amount int64)
+	OnRow func(RowDone)
 	// UnreachableAfter stops the run when no send has reached the API for this long and none has
 	// in this run (0 = DefaultUnreachableAfter); OutageWait the same after earlier answers
 	// (0 = DefaultOutageWait). The run then stops with a *client.UnreachableError.
@@ -69,6 +69,20 @@ type Config struct {
 	// person): the file's path, recorded with each send (Sent.Round), so that the results of the
 	// original file show a row fixed and sent here as succeeded_after_fix, not as a conflict.
 	FixRound string
+	// Monitor, when set, is attached to the run: its Held says, while the run goes on, whether it
+	// is held by a flow-control ban or a gateway that stopped answering.
+	Monitor *Monitor
+}
+
+// RowDone is a row that reached its status in a run (Config.OnRow).
+type RowDone struct {
+	Line   int
+	Status svbatch.Status
+	Amount int64 // fen
+	// Taken: the run had this row to send (Decide said so; it may still have been skipped or
+	// stopped before it went out). Rows the journal already settles (done, failed, in conflict)
+	// are not taken: a progress display counts only taken rows against what is left to send.
+	Taken bool
 }
 
 // StopError stops a run before every row was handled. The rows not handled stay resumable.
@@ -143,9 +157,13 @@ func New(cfg Config, s Sender, j Journal) *Dispatcher {
 	if cfg.QPS > 0 {
 		lim = rate.NewLimiter(rate.Limit(cfg.QPS), cfg.Burst)
 	}
-	return &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep),
+	d := &Dispatcher{cfg: cfg, sender: s, journal: j, limiter: lim, gate: client.NewGate(nil, cfg.Policy.Sleep),
 		health: newHealth(cfg.UnreachableAfter, cfg.OutageWait),
 		slots:  make(chan struct{}, cfg.Concurrency)}
+	if cfg.Monitor != nil {
+		cfg.Monitor.attach(d.gate, d.health)
+	}
+	return d
 }
 
 // beforeSend paces a send: a limiter token, then the run-wide gate again. A worker that passed the
@@ -337,9 +355,10 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	}
 	e.Line = row.Line
 
+	taken := false // Decide said send: the row is part of what this run has to do
 	report := func(st svbatch.Status) (svbatch.Status, error) {
 		if d.cfg.OnRow != nil {
-			d.cfg.OnRow(row.Line, st, row.Req.ChangeValue)
+			d.cfg.OnRow(RowDone{Line: row.Line, Status: st, Amount: row.Req.ChangeValue, Taken: taken})
 		}
 		return st, nil
 	}
@@ -358,6 +377,7 @@ func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, is
 	if !v.Send {
 		return report(v.Status)
 	}
+	taken = true
 	if v.NewGeneration {
 		e.Generation = prev.Generation + 1
 		e.RequestID = GenerationID(d.cfg.IDNamespace, row.Req, key, e.Generation)

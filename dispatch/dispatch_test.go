@@ -129,7 +129,7 @@ func TestDispatchKeepsFileOrderPerAccount(t *testing.T) {
 	j := dtJournal(t)
 	var onRow atomic.Int32
 	d := dispatch.New(dispatch.Config{Concurrency: 32, Policy: dtFastPolicy(),
-		OnRow: func(int, svbatch.Status, int64) { onRow.Add(1) }}, s, j)
+		OnRow: func(dispatch.RowDone) { onRow.Add(1) }}, s, j)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -244,7 +244,8 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	s := newRecordingSender()
 	var mu sync.Mutex
 	reported := map[int]svbatch.Status{}
-	d := dispatch.New(dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(line int, st svbatch.Status, _ int64) {
+	d := dispatch.New(dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(rd dispatch.RowDone) {
+		line, st := rd.Line, rd.Status
 		mu.Lock()
 		reported[line] = st
 		mu.Unlock()
@@ -465,7 +466,7 @@ func TestDispatchInterruptIsResumable(t *testing.T) {
 	j := dtJournal(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	var done atomic.Int32
-	cfg := dispatch.Config{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(int, svbatch.Status, int64) {
+	cfg := dispatch.Config{Concurrency: 8, Policy: dtFastPolicy(), OnRow: func(dispatch.RowDone) {
 		if done.Add(1) == 50 {
 			cancel()
 		}

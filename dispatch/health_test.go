@@ -53,7 +53,8 @@ func TestDispatchGatewayOutage(t *testing.T) {
 			}
 			var unknown atomic.Int32
 			d := dispatch.New(dispatch.Config{Policy: p, Concurrency: 2, UnreachableAfter: 50 * time.Millisecond, OutageWait: 50 * time.Millisecond,
-				OnRow: func(_ int, st svbatch.Status, _ int64) {
+				OnRow: func(rd dispatch.RowDone) {
+					st := rd.Status
 					if st == svbatch.Unknown {
 						unknown.Add(1)
 					}

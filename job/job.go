@@ -135,6 +135,9 @@ func Prepare(cfg Config) (*Prepared, error) {
 	return &Prepared{cfg: cfg, Plan: plan, sum: sum}, nil
 }
 
+// SetMonitor attaches m to the run (dispatch.Config.Monitor): its Held says what holds the run.
+func (p *Prepared) SetMonitor(m *dispatch.Monitor) { p.cfg.Dispatch.Monitor = m }
+
 // JournalPath is where the run's journal is.
 func (p *Prepared) JournalPath() string { return p.cfg.Journal }
 
@@ -220,7 +223,7 @@ func (p *Prepared) DryRun() (*Summary, error) {
 // called as each row reaches its status in this run. A run that stops early (a signal, a long ban,
 // a gateway error every row would hit) returns a Summary with Stop set and no error; errors are
 // *InputError (nothing sent) or *SystemError.
-func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(line int, st svbatch.Status, amount int64)) (*Summary, error) {
+func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispatch.RowDone)) (*Summary, error) {
 	cfg := p.cfg
 	j, err := journal.Open(cfg.Journal)
 	if err != nil {

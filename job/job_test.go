@@ -13,6 +13,7 @@ import (
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/client"
+	"svbatch/dispatch"
 	"svbatch/job"
 	"svbatch/journal"
 	"svbatch/sandbox"
@@ -68,7 +69,7 @@ func TestPrepareAndRun(t *testing.T) {
 		t.Fatalf("plan %+v: want rows and charge totals", prep.Plan)
 	}
 	var seen atomic.Int64 // onRow is called from any goroutine
-	sum, err := prep.Run(context.Background(), cl, func(int, svbatch.Status, int64) { seen.Add(1) })
+	sum, err := prep.Run(context.Background(), cl, func(dispatch.RowDone) { seen.Add(1) })
 	if err != nil {
 		t.Fatal(err)
 	}

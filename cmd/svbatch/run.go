@@ -12,10 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -197,7 +195,13 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	if err != nil {
 		return err
 	}
-	prog := newProgress(cio.stderr, plan.Rows, o.noProgress, log)
+	left := plan.Rows
+	if plan.Journal != nil {
+		left = plan.Journal.LeftRows
+	}
+	mon := &dispatch.Monitor{}
+	prep.SetMonitor(mon)
+	prog := newProgress(cio.stderr, left, o.noProgress, log, mon)
 	started := time.Now()
 	sum, err := prep.Run(ctx, cl, prog.row)
 	prog.finish()
@@ -445,55 +449,4 @@ func newLogger(w io.Writer, format string) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, nil))
 	}
 	return slog.New(slog.NewTextHandler(w, nil))
-}
-
-// progress shows rows done: a bar on a terminal, else a log line every 10 s.
-type progress struct {
-	mu       sync.Mutex
-	bar      *progressbar.ProgressBar
-	log      *slog.Logger
-	total    int
-	done     int
-	bad      int
-	last     time.Time
-	start    time.Time
-	interval time.Duration
-}
-
-func newProgress(w io.Writer, total int, noBar bool, log *slog.Logger) *progress {
-	p := &progress{log: log, total: total, start: time.Now(), last: time.Now(), interval: 10 * time.Second}
-	if !noBar && isTerminal(w) {
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("sending"),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish())
-	}
-	return p
-}
-
-func (p *progress) row(line int, st svbatch.Status, amount int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done++
-	if st.NeedsAttention() {
-		p.bad++
-	}
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("sending (%d not ok)", p.bad))
-		p.bar.Add(1)
-		return
-	}
-	if now := time.Now(); now.Sub(p.last) >= p.interval {
-		p.last = now
-		rate := float64(p.done) / now.Sub(p.start).Seconds()
-		p.log.Info("progress", "done", p.done, "total", p.total, "not_ok", p.bad, "rows_per_s", strconv.FormatFloat(rate, 'f', 1, 64))
-	}
-}
-
-func (p *progress) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Finish()
-	}
 }

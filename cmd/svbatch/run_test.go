@@ -33,6 +33,8 @@ type rtGateway struct {
 	n       atomic.Int32
 	banFrom atomic.Int32 // when > 0: requests from this one on get a ban of banSecs
 	banSecs int
+	// downFrom, when > 0: requests from this one on get a proxy's 502 page (the API is down)
+	downFrom atomic.Int32
 }
 
 func rtStart(t testing.TB, cfg sandbox.Config) *rtGateway {
@@ -46,6 +48,12 @@ func rtStart(t testing.TB, cfg sandbox.Config) *rtGateway {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == sandbox.Path {
 			i := g.n.Add(1)
+			if from := g.downFrom.Load(); from > 0 && i >= from {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(http.StatusBadGateway)
+				fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
+				return
+			}
 			if from := g.banFrom.Load(); from > 0 && i >= from {
 				fmt.Fprintf(w, `{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","sub_msg":"This ban will last for %d more seconds","request_id":"gw-ban"}}`, g.banSecs)
 				return
