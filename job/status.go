@@ -7,16 +7,21 @@ import (
 	"slices"
 
 	"svbatch"
+	"svbatch/dispatch"
 	"svbatch/journal"
 )
 
 // JournalStatus is what a journal holds: its runs with their settings and outcomes, rows per
 // state, and the rows that need attention (svbatch.Status.NeedsAttention), in file order.
 type JournalStatus struct {
-	Path      string
-	Runs      []journal.Run
-	Counts    map[svbatch.Status]int
-	Attention []journal.Entry
+	Path   string
+	Runs   []journal.Run
+	Counts map[svbatch.Status]int
+	// Amounts are the fen of the rows per state, as they were last sent (rows never sent, and rows
+	// of journals written before svbatch kept what it sent, are not in them: Unrecorded counts them).
+	Amounts    map[svbatch.Status]int64
+	Unrecorded int
+	Attention  []journal.Entry
 }
 
 // AttentionLimit caps the rows Status lists (their number is always in Counts).
@@ -36,7 +41,7 @@ func Status(path string) (*JournalStatus, error) {
 		return nil, &SystemError{Err: err}
 	}
 	defer j.Close()
-	st := &JournalStatus{Path: j.Path()}
+	st := &JournalStatus{Path: j.Path(), Amounts: map[svbatch.Status]int64{}}
 	if st.Runs, err = j.Runs(); err != nil {
 		return nil, &SystemError{Err: err}
 	}
@@ -44,6 +49,15 @@ func Status(path string) (*JournalStatus, error) {
 		return nil, &SystemError{Err: err}
 	}
 	err = j.Each(func(e journal.Entry) error {
+		if s, ok := dispatch.SentOf(e); ok {
+			sum, ok := svbatch.AddFen(st.Amounts[e.State], s.ChangeValue)
+			if !ok {
+				return fmt.Errorf("journal %s: the %s amounts pass the largest sum svbatch can add up", path, e.State)
+			}
+			st.Amounts[e.State] = sum
+		} else {
+			st.Unrecorded++
+		}
 		if e.State.NeedsAttention() && len(st.Attention) < AttentionLimit {
 			st.Attention = append(st.Attention, e)
 		}

@@ -76,12 +76,14 @@ func runStatus(cio *cmdIO, o statusOptions, path string) error {
 	}
 	if o.json {
 		out := struct {
-			Journal   string                 `json:"journal"`
-			Runs      []statusRun            `json:"runs"`
-			Counts    map[svbatch.Status]int `json:"counts"`
-			Attention int                    `json:"needs_attention"`
-			Rows      []statusRow            `json:"attention"`
-		}{Journal: st.Path, Counts: st.Counts, Attention: st.NeedsAttention(), Rows: rows, Runs: []statusRun{}}
+			Journal   string                   `json:"journal"`
+			Runs      []statusRun              `json:"runs"`
+			Counts    map[svbatch.Status]int   `json:"counts"`
+			Amounts   map[svbatch.Status]int64 `json:"amounts_fen"`
+			NoAmount  int                      `json:"rows_without_amount"`
+			Attention int                      `json:"needs_attention"`
+			Rows      []statusRow              `json:"attention"`
+		}{Journal: st.Path, Counts: st.Counts, Amounts: st.Amounts, NoAmount: st.Unrecorded, Attention: st.NeedsAttention(), Rows: rows, Runs: []statusRun{}}
 		for _, r := range st.Runs {
 			sr := statusRun{ID: r.ID, Input: r.Input, Params: r.Params, StartedAt: r.StartedAt, Outcome: r.Outcome}
 			if !r.EndedAt.IsZero() {
@@ -142,6 +144,18 @@ func printStatus(w io.Writer, st *job.JournalStatus, rows []statusRow) {
 		parts = append(parts, fmt.Sprintf("%s %d", s, st.Counts[svbatch.Status(s)]))
 	}
 	fmt.Fprintf(w, "Rows: %d (%s)\n", total, strings.Join(parts, ", "))
+	var amounts []string
+	for _, s := range states {
+		if a, ok := st.Amounts[svbatch.Status(s)]; ok {
+			amounts = append(amounts, fmt.Sprintf("%s %s yuan (%d fen)", s, svbatch.FormatYuan(a), a))
+		}
+	}
+	if len(amounts) > 0 {
+		fmt.Fprintf(w, "Amounts as sent: %s\n", strings.Join(amounts, ", "))
+	}
+	if st.Unrecorded > 0 {
+		fmt.Fprintf(w, "  (%d row(s) never sent, or sent by an svbatch that did not record amounts, are not in these)\n", st.Unrecorded)
+	}
 	n := st.NeedsAttention()
 	if n == 0 {
 		fmt.Fprintln(w, "Nothing needs attention.")

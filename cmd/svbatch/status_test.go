@@ -25,13 +25,15 @@ func TestStatus(t *testing.T) {
 	jpath := in + ".svbatch.db"
 	out, stderr, code := runCLI(t, nil, "status", jpath)
 	if code != 1 || !strings.Contains(out, "Runs: 1") || !strings.Contains(out, "failed 1") || !strings.Contains(out, "succeeded 1") ||
-		!strings.Contains(out, "Needs attention: 1") || !strings.Contains(out, sandbox.CodeBalanceNotEnough) {
+		!strings.Contains(out, "Needs attention: 1") || !strings.Contains(out, sandbox.CodeBalanceNotEnough) ||
+		!strings.Contains(out, "Amounts as sent: failed 5.00 yuan (500 fen), succeeded 3.00 yuan (300 fen)") {
 		t.Errorf("status: exit %d; want 1 with the run, the counts and the failed row\n%s%s", code, out, stderr)
 	}
 	out, _, code = runCLI(t, nil, "status", jpath, "--json")
 	var st struct {
 		Runs      []map[string]any `json:"runs"`
 		Counts    map[string]int   `json:"counts"`
+		Amounts   map[string]int64 `json:"amounts_fen"`
 		Attention int              `json:"needs_attention"`
 		Rows      []struct {
 			Row        int    `json:"row"`
@@ -43,6 +45,7 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("--json: %v\n%s", err, out)
 	}
 	if code != 1 || len(st.Runs) != 1 || st.Counts["failed"] != 1 || st.Counts["succeeded"] != 1 || st.Attention != 1 ||
+		st.Amounts["failed"] != 500 || st.Amounts["succeeded"] != 300 ||
 		len(st.Rows) != 1 || st.Rows[0].Row != 3 || st.Rows[0].State != "failed" || st.Rows[0].ResultCode != sandbox.CodeBalanceNotEnough {
 		t.Errorf("--json: exit %d, %+v", code, st)
 	}
