@@ -171,7 +171,8 @@ func planOf(input string, opt batch.Options) (*Plan, error) {
 // Summary is how a run ended.
 type Summary struct {
 	Outcome      string                 // "complete", "interrupted", "stopped: …", "dry run: nothing sent"
-	Counts       map[svbatch.Status]int // rows per status on the Results sheet
+	Counts       map[svbatch.Status]int   // rows per status on the Results sheet
+	Amounts      map[svbatch.Status]int64 // … and their change_value, fen (checked sums)
 	Out          string                 // the results file
 	Journal      string                 // the journal ("" for a dry run)
 	InputChanged bool                   // the input changed during the run (changed rows are conflicts)
@@ -208,7 +209,7 @@ func (e *SystemError) Unwrap() error { return e.Err }
 // opens no journal.
 func (p *Prepared) DryRun() (*Summary, error) {
 	const outcome = "dry run: nothing sent"
-	counts, err := p.writeResults(p.info(time.Now(), outcome), func(row batch.Row) (svbatch.Result, error) {
+	counts, amounts, err := p.writeResults(p.info(time.Now(), outcome), func(row batch.Row) (svbatch.Result, error) {
 		r := dispatch.ResultOf(row, journal.Entry{}, false, 0, "")
 		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
 		return r, nil
@@ -216,7 +217,7 @@ func (p *Prepared) DryRun() (*Summary, error) {
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", p.cfg.Out, err)}
 	}
-	return &Summary{Outcome: outcome, Counts: counts, Out: p.cfg.Out}, nil
+	return &Summary{Outcome: outcome, Counts: counts, Amounts: amounts, Out: p.cfg.Out}, nil
 }
 
 // Run sends every row through s, journaling each, and writes the results. onRow (nil = none) is
@@ -294,7 +295,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispat
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 	}
-	sum.Counts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
+	sum.Counts, sum.Amounts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
 		delete(maybe, row.Req.RequestID)
 		e, ok, err := j.Get(row.Req.RequestID)
 		return dispatch.ResultOf(row, e, ok, runID, dc.FixRound), err
@@ -319,16 +320,16 @@ func (p *Prepared) info(started time.Time, outcome string) reports.RunInfo {
 }
 
 // writeResults streams the input once more, in line order, writing each row's result.
-func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, error) {
+func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, map[svbatch.Status]int64, error) {
 	w, err := reports.NewResults(p.cfg.Out, p.Plan.header, p.Plan.extra, info, reports.ResultsOptions{SheetRowLimit: p.cfg.SheetRowLimit})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	counts := map[svbatch.Status]int{}
+	counts, amounts := map[svbatch.Status]int{}, map[svbatch.Status]int64{}
 	r, err := batch.Open(p.cfg.Input, p.cfg.Read)
 	if err != nil {
 		w.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	defer r.Close()
 	for {
@@ -338,20 +339,26 @@ func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (sv
 		}
 		if err != nil {
 			w.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		res, err := result(row)
 		if err != nil {
 			w.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		counts[res.Status]++
+		sum, ok := svbatch.AddFen(amounts[res.Status], res.ChangeValue)
+		if !ok {
+			w.Close()
+			return nil, nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up", res.Line, res.Status)
+		}
+		amounts[res.Status] = sum
 		if err := w.Write(&res); err != nil {
 			w.Close()
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return counts, w.Close()
+	return counts, amounts, w.Close()
 }
 
 // maybeApplied returns the journal's entries that may have been applied without a definitive

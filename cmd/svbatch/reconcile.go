@@ -22,6 +22,7 @@ import (
 
 // reconcileOptions are the flags of `svbatch reconcile`.
 type reconcileOptions struct {
+	notify         notifyFlags
 	out            string
 	json           bool
 	tolerance      int64
@@ -68,10 +69,16 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runReconcile(cmd, io, o, args[0], args[1])
+			started := time.Now()
+			var rep *reconcile.Report
+			out := ""
+			err := runReconcile(cmd, io, o, args[0], args[1], &rep, &out)
+			o.notify.post(cmd.Context(), io, nil, false, reconcileNotice(args[0], args[1], out, rep, started), err)
+			return err
 		},
 	}
 	f := c.Flags()
+	o.notify.addFlags(f)
 	f.StringVar(&o.out, "out", "", "reconciliation workbook to write (default reconciliation.xlsx beside RESULTS)")
 	f.BoolVar(&o.json, "json", false, "print the summary as one JSON object")
 	f.Int64Var(&o.tolerance, "tolerance", 0, "amount differences up to N fen are within_tolerance, not amount_mismatch")
@@ -103,7 +110,12 @@ func reconcileAsOf(s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("--as-of %q: want RFC 3339 (2025-01-31T18:00:00+08:00) or YYYY-MM-DD", s)
 }
 
-func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPath, expectedPath string) error {
+// runReconcile reconciles; *repOut and *outOut get the report and the workbook's path once made
+// (for --notify).
+func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPath, expectedPath string, repOut **reconcile.Report, outOut *string) error {
+	if err := o.notify.check(); err != nil {
+		return err
+	}
 	unit, err := svbatch.ParseUnit(o.amountUnit)
 	if err != nil {
 		return usageErr("--amount-unit: %v", err)
@@ -149,6 +161,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	}
 	defer expected.Close()
 	rep, err := reconcile.Reconcile(expected, results, opt)
+	if err == nil {
+		*repOut, *outOut = rep, out
+	}
 	if err != nil {
 		var ie *reconcile.InputError
 		if errors.As(err, &ie) {

@@ -27,6 +27,8 @@ import (
 type runOptions struct {
 	conn        connFlags
 	read        readFlags
+	notify      notifyFlags
+	summary     *job.Summary // how the run ended, for --notify (nil: it ended before sending)
 	qps         float64
 	burst       int
 	concurrency int
@@ -72,7 +74,9 @@ printed, fix it and run the same command again.`,
   svbatch run /data/tonight.csv --yes --log-format json`,
 		Args: oneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			started := time.Now()
 			err := runRun(cmd.Context(), io, &o, args[0])
+			o.notify.post(cmd.Context(), io, newLogger(io.stderr, o.logFormat), o.logFormat == "json", runNotice(args[0], o.summary, started), err)
 			if err != nil && o.logFormat == "json" {
 				return jsonExit(newLogger(io.stderr, "json"), err)
 			}
@@ -82,6 +86,7 @@ printed, fix it and run the same command again.`,
 	f := cmd.Flags()
 	o.conn.addFlags(f)
 	o.read.addFlags(f)
+	o.notify.addFlags(f)
 	f.StringVar(&o.read.idNamespace, "id-namespace", "", "namespace mixed into derived request_ids (a new namespace = new ids: use with care)")
 	f.Float64Var(&o.qps, "qps", 20, "requests per second at most, retries included: the app's quota (0 = no limit)")
 	f.IntVar(&o.burst, "burst", 0, "rate limiter burst (default 1)")
@@ -121,6 +126,8 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--on-failure %q: want skip-account or continue", o.onFailure)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usageErr("--log-format %q: want text or json", o.logFormat)
+	case o.notify.check() != nil:
+		return o.notify.check()
 	}
 	log := newLogger(cio.stderr, o.logFormat)
 	policy := client.DefaultRetryPolicy()
@@ -205,6 +212,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	started := time.Now()
 	sum, err := prep.Run(ctx, cl, prog.row)
 	prog.finish()
+	o.summary = sum
 	if err != nil {
 		return runError(err)
 	}
