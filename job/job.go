@@ -170,12 +170,12 @@ func planOf(input string, opt batch.Options) (*Plan, error) {
 
 // Summary is how a run ended.
 type Summary struct {
-	Outcome      string                 // "complete", "interrupted", "stopped: …", "dry run: nothing sent"
+	Outcome      string                   // "complete", "interrupted", "stopped: …", "dry run: nothing sent"
 	Counts       map[svbatch.Status]int   // rows per status on the Results sheet
 	Amounts      map[svbatch.Status]int64 // … and their change_value, fen (checked sums)
-	Out          string                 // the results file
-	Journal      string                 // the journal ("" for a dry run)
-	InputChanged bool                   // the input changed during the run (changed rows are conflicts)
+	Out          string                   // the results file
+	Journal      string                   // the journal ("" for a dry run)
+	InputChanged bool                     // the input changed during the run (changed rows are conflicts)
 	// Stop is why the run ended before every row was handled; nil when it finished.
 	Stop *dispatch.StopError
 	// Err is a failure of svbatch itself that ended the run early (reading the input again): the
