@@ -231,16 +231,19 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		}
 	}
 	if !isTerminal(cio.stderr) || o.logFormat == "json" {
-		counts := map[string]int{}
+		counts, amounts := map[string]int{}, map[string]int64{}
 		for st, n := range sum.Counts {
 			counts[string(st)] = n
+		}
+		for st, a := range sum.Amounts {
+			amounts[string(st)] = a
 		}
 		code := exitOK
 		var ee *exitError
 		if errors.As(runExit(sum), &ee) {
 			code = ee.code
 		}
-		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", counts,
+		log.Info("run finished", "outcome", sum.Outcome, "results", sum.Out, "journal", sum.Journal, "counts", counts, "amounts_fen", amounts,
 			"needs_attention", sum.NeedsAttention(), "duration_s", time.Since(started).Round(time.Millisecond).Seconds(), "exit_code", code)
 	}
 	if stop := sum.Stop; stop != nil && !stop.Interrupted() && o.logFormat == "json" {

@@ -63,6 +63,15 @@ func TestRunJSONLogEveryLine(t *testing.T) {
 					if counts, ok := rec["counts"].(map[string]any); !ok || len(counts) == 0 || rec["exit_code"] != float64(c.code) {
 						t.Errorf("run finished: counts %v, exit_code %v; want an object of numbers and %d", rec["counts"], rec["exit_code"], c.code)
 					}
+					amounts, ok := rec["amounts_fen"].(map[string]any)
+					for st, a := range amounts {
+						if _, num := a.(float64); !num || rec["counts"].(map[string]any)[st] == nil {
+							ok = false
+						}
+					}
+					if !ok || len(amounts) == 0 {
+						t.Errorf("run finished: amounts_fen %v; want fen per status, numbers", rec["amounts_fen"])
+					}
 				}
 			}
 			if c.fatal && !sawFatal {
