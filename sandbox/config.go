@@ -6,6 +6,12 @@
 // frozen balances, deduplicates by request_id, injects faults on demand (flow control, transient
 // isp.* errors, latency, timeouts after applying) and exports its ledger as CSV.
 //
+// Over the same ledger it serves the read APIs of DESIGN.md §2 (flowdetail.get, accountflows.get,
+// open.customer.get) and /router/batch for them: every applied operation records flows on the
+// account's available balance (client.FlowTypeOf), visible after Faults.FlowLag; reads and every
+// batch sub-request take flow-control tokens like any call; writes are refused inside a batch.
+// Server.Apply changes the ledger directly, as an operator on the platform would.
+//
 // The ledger lives in memory; with Config.DBPath every change is also written to a SQLite file
 // (modernc.org/sqlite, WAL) in one transaction with its idempotency record before it is answered,
 // and the file is loaded back on start, so balances and request_ids survive restarts.
@@ -16,6 +22,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"svbatch/client"
 )
 
 // Demo credentials: used when Config leaves AppKey and Secret empty, and accepted only on loopback
@@ -30,6 +38,16 @@ const DefaultAddr = "127.0.0.1:8795"
 
 // Path is the gateway path, as on the real TOP gateways.
 const Path = "/router/rest"
+
+// Read API defaults (the real limits are not published).
+const (
+	DefaultMaxPageSize  = 100              // accountflows.get page_size limit
+	DefaultPageSize     = 20               // accountflows.get page_size when the request has none
+	DefaultMaxBatch     = 50               // sub-requests per /router/batch
+	BatchPath           = client.BatchPath // beside Path
+	batchWriteSubCode   = "isv.batch-write-not-allowed"
+	readFaultSeedOffset = 0x9e3779b97f4a7c15
+)
 
 // TimestampSkew is how far a request's timestamp may be from the server's clock (TOP allows ±10 min).
 const TimestampSkew = 10 * time.Minute
@@ -50,6 +68,12 @@ type Config struct {
 
 	Seed int64 // seeds the fault draws: the same request order gives the same faults
 
+	// The read APIs' limits, which TOP does not publish: set them to rehearse a stricter platform.
+	MaxPageSize int           // largest accountflows page_size accepted; 0 → DefaultMaxPageSize
+	MaxWindow   time.Duration // longest accountflows start_time..end_time; 0 → no limit
+	MaxBatch    int           // most sub-requests in one /router/batch; 0 → DefaultMaxBatch
+	FlowPick    string        // which flow flowdetail.get returns when several share an outer_order_id: FlowPickLatest (default) or FlowPickEarliest
+
 	Now func() time.Time // clock for timestamps, bans and applied_at; nil → time.Now
 }
 
@@ -64,6 +88,14 @@ type Faults struct {
 	TimeoutStall time.Duration
 
 	LatencyMin, LatencyMax time.Duration // added before applying, uniform in [min, max]
+
+	// FlowLag delays a flow's visibility in the read APIs: a flow shows once the clock has passed
+	// its applied time + FlowLag (read-after-write gaps). Balances (open.customer.get) show at once.
+	FlowLag time.Duration
+	// ReadFailRate is the probability of a transient isp.* error on a read call (each sub-request of
+	// a batch draws on its own), 0..1. Reads draw from their own seeded source, so turning reads on
+	// or off does not change the faults writes get.
+	ReadFailRate float64
 }
 
 func (f Faults) validate() error {
@@ -78,6 +110,12 @@ func (f Faults) validate() error {
 	}
 	if f.LatencyMin < 0 || f.LatencyMax < f.LatencyMin {
 		return fmt.Errorf("latency %v-%v: want 0 ≤ min ≤ max", f.LatencyMin, f.LatencyMax)
+	}
+	if f.FlowLag < 0 {
+		return fmt.Errorf("flow lag %v: want ≥ 0", f.FlowLag)
+	}
+	if !(f.ReadFailRate >= 0 && f.ReadFailRate <= 1) {
+		return fmt.Errorf("read fail rate %v: want 0..1", f.ReadFailRate)
 	}
 	return nil
 }
@@ -118,6 +156,28 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	switch {
+	case c.MaxPageSize < 0:
+		return c, fmt.Errorf("sandbox: max page size %d: want ≥ 0", c.MaxPageSize)
+	case c.MaxPageSize == 0:
+		c.MaxPageSize = DefaultMaxPageSize
+	}
+	switch {
+	case c.MaxBatch < 0:
+		return c, fmt.Errorf("sandbox: max batch %d: want ≥ 0", c.MaxBatch)
+	case c.MaxBatch == 0:
+		c.MaxBatch = DefaultMaxBatch
+	}
+	if c.MaxWindow < 0 {
+		return c, fmt.Errorf("sandbox: max window %v: want ≥ 0", c.MaxWindow)
+	}
+	switch c.FlowPick {
+	case "":
+		c.FlowPick = FlowPickLatest
+	case FlowPickLatest, FlowPickEarliest:
+	default:
+		return c, fmt.Errorf("sandbox: flow pick %q: want %s or %s", c.FlowPick, FlowPickLatest, FlowPickEarliest)
 	}
 	return c, nil
 }

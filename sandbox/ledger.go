@@ -145,6 +145,7 @@ type effect struct {
 	charge    charge
 	ident     identity
 	op        Operation
+	flows     []flowRec // the flows the operation records
 }
 
 // ledger is the in-memory state. It is not safe for concurrent use: Server guards it with a mutex.
@@ -156,6 +157,7 @@ type ledger struct {
 	answers  map[string]answer   // request_id → first answer
 	ops      []Operation
 	seq      int64
+	fx       flowIndex // flows of the applied operations, for the read APIs
 }
 
 func newLedger() *ledger {
@@ -165,6 +167,7 @@ func newLedger() *ledger {
 		charges:  map[orderRef]charge{},
 		applied:  map[identity]string{},
 		answers:  map[string]answer{},
+		fx:       newFlowIndex(),
 	}
 }
 
@@ -202,6 +205,8 @@ func (l *ledger) decide(req *client.RechargeRequest, payload, traceID string, no
 		acct = *a
 	}
 	v := req.ChangeValue
+	availBefore := acct.available
+	var postedHold int64 // the open hold a verify posts, 0 if none
 	switch req.OperateType {
 	case svbatch.Charge:
 		if v > svbatch.MaxBalance-(acct.available+acct.frozen) {
@@ -224,6 +229,7 @@ func (l *ledger) decide(req *client.RechargeRequest, payload, traceID string, no
 			}
 			acct.frozen -= h.amount
 			acct.available += h.amount - v
+			postedHold = h.amount
 			h.open = false
 			eff.holdRef, eff.hold = &ref, h
 			break
@@ -260,6 +266,7 @@ func (l *ledger) decide(req *client.RechargeRequest, payload, traceID string, no
 		ChangeValue: v, CustomerID: req.CustomerID, Mobile: req.Mobile, OuterType: req.OuterType,
 		OuterID: req.OuterID, ResultCode: CodeOK, AppliedAt: now,
 	}
+	eff.flows = flowsOf(&eff.op, req.OperatorID, req.Reason, availBefore, postedHold, l.fx.lastFlow)
 	return eff, false, nil
 }
 
@@ -280,6 +287,9 @@ func (l *ledger) commit(eff effect) {
 	l.applied[eff.ident] = eff.requestID
 	l.ops = append(l.ops, eff.op)
 	l.seq = eff.op.Seq
+	for _, f := range eff.flows {
+		l.fx.add(f)
+	}
 }
 
 // diffFields names the fields in which req differs from the stored canonical payload.

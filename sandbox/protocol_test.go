@@ -110,7 +110,7 @@ func TestClientClasses(t *testing.T) {
 	}
 	t.Run("unknown method via Call", func(t *testing.T) {
 		c := newClient(t, u, client.WithNow(clk.Now))
-		body, err := c.Call(context.Background(), "alibaba.alsc.crm.open.customer.get", map[string]string{"x": "1"})
+		body, err := c.Call(context.Background(), "alibaba.alsc.crm.open.customer.delete", map[string]string{"x": "1"})
 		if err != nil || !strings.Contains(string(body), `"code":22`) {
 			t.Errorf("got %s, %v; want code 22", body, err)
 		}

@@ -47,7 +47,8 @@ type Server struct {
 
 	faultMu sync.Mutex
 	faults  Faults
-	rng     *rand.Rand
+	rng     *rand.Rand // write faults
+	readRng *rand.Rand // read faults: a source of their own, so reads do not shift the writes' draws
 
 	tracePrefix string
 	traceSeq    atomic.Uint64
@@ -78,6 +79,7 @@ func New(cfg Config) (*Server, error) {
 		led:         newLedger(),
 		faults:      cfg.Faults,
 		rng:         rand.New(rand.NewPCG(uint64(cfg.Seed), uint64(cfg.Seed)^0x5bd1e995)),
+		readRng:     rand.New(rand.NewPCG(uint64(cfg.Seed)^readFaultSeedOffset, uint64(cfg.Seed))),
 		tracePrefix: "sbx" + strconv.FormatInt(time.Now().UnixMilli()%(36*36*36*36*36*36), 36),
 		closing:     make(chan struct{}),
 		reqCount:    map[string]int{},
@@ -98,6 +100,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(Path, s.serveRest)
+	mux.HandleFunc(BatchPath, s.serveBatch)
 	mux.HandleFunc("GET /sandbox/balances.csv", s.serveBalances)
 	mux.HandleFunc("GET /sandbox/operations.csv", s.serveOperations)
 	mux.HandleFunc("GET /sandbox/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -146,7 +149,7 @@ func (s *Server) countRequest(requestID string) {
 	s.reqMu.Unlock()
 }
 
-// Handler serves /router/rest and the /sandbox/ export paths.
+// Handler serves /router/rest, /router/batch and the /sandbox/ export paths.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // AppKey is the app key the sandbox accepts.
@@ -361,6 +364,13 @@ func (s *Server) serveRest(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, trace, terr)
 		return
 	}
+	if method := params["method"]; method != client.MethodRechargeOperate {
+		if !sleepCtx(r.Context(), s.readLatency()) {
+			return
+		}
+		writeJSON(w, s.readAnswer(method, params, trace, simplify))
+		return
+	}
 	req, err := decodeBusiness(body)
 	if err == nil {
 		if te := validateBusiness(&req); te != nil {
@@ -414,59 +424,18 @@ func (s *Server) serveRest(w http.ResponseWriter, r *http.Request) {
 	s.writeAnswer(w, simplify, ans)
 }
 
-// check runs the system-parameter checks and returns the business parameter.
+// check runs the checks of a /router/rest call and returns recharge.operate's business parameter
+// (for a read method, "": its parameter is checked by readAnswer).
 func (s *Server) check(p map[string]string) (string, *topError) {
 	method := p["method"]
 	if method == "" {
 		return "", &topError{21, "Missing method", "isv.missing-parameter:method", "method is required"}
 	}
-	switch key := p["app_key"]; {
-	case key == "":
-		return "", &topError{28, "Missing app key", "isv.missing-parameter:app_key", "app_key is required"}
-	case subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.AppKey)) != 1:
-		return "", &topError{29, "Invalid app Key", "isv.appkey-not-exists", "app_key does not exist"}
+	if te := s.checkEnvelope(p, "", false); te != nil {
+		return "", te
 	}
-	now := s.cfg.Now()
-	if n, limited := s.flowControl(now); limited {
-		return "", &topError{7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
-			fmt.Sprintf("This ban will last for %d more seconds", n)}
-	}
-	sign := p["sign"]
-	if sign == "" {
-		return "", &topError{24, "Missing signature", "isv.missing-parameter:sign", "sign is required"}
-	}
-	sm := p["sign_method"]
-	if sm == "" {
-		sm = client.SignMD5 // TOP's default
-	}
-	want, err := client.Sign(p, s.cfg.Secret, sm)
-	if err != nil {
-		return "", &topError{25, "Invalid signature", "isv.invalid-signature", "sign_method must be md5, hmac or hmac-sha256"}
-	}
-	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(sign)), []byte(want)) != 1 {
-		return "", &topError{25, "Invalid signature", "isv.invalid-signature", "the sign does not match the parameters"}
-	}
-	ts := p["timestamp"]
-	if ts == "" {
-		return "", &topError{30, "Missing timestamp", "isv.missing-parameter:timestamp", "timestamp is required"}
-	}
-	t, err := time.ParseInLocation(timestampLayout, ts, gmt8)
-	if err != nil {
-		return "", &topError{31, "Invalid timestamp", "isv.invalid-timestamp", "timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8"}
-	}
-	if d := now.Sub(t); d > TimestampSkew || d < -TimestampSkew {
-		return "", &topError{31, "Invalid timestamp", "isv.invalid-timestamp",
-			fmt.Sprintf("timestamp %s is more than 10 minutes from the server time %s (GMT+8)", ts, now.In(gmt8).Format(timestampLayout))}
-	}
-	switch v := p["v"]; v {
-	case "":
-		return "", &topError{32, "Missing version", "isv.missing-parameter:v", "v is required (2.0)"}
-	case "2.0":
-	default:
-		return "", &topError{34, "Unsupported version", "isv.invalid-parameter:v", "v must be 2.0"}
-	}
-	if f := p["format"]; f != "" && f != "json" {
-		return "", &topError{23, "Invalid format", "isv.invalid-parameter:format", "the sandbox answers format=json only"}
+	if _, ok := readMethods[method]; ok {
+		return "", nil
 	}
 	if method != client.MethodRechargeOperate {
 		return "", &topError{22, "Invalid method", "isv.invalid-method", "method " + method + " does not exist in the sandbox"}
@@ -476,6 +445,91 @@ func (s *Server) check(p map[string]string) (string, *topError) {
 		return "", errMissing(client.ParamRechargeOperate, client.ParamRechargeOperate+" is required")
 	}
 	return body, nil
+}
+
+// checkEnvelope runs the system-parameter checks /router/rest and /router/batch share: app key,
+// flow control (a /router/rest call takes a token here; a batch pays per sub-request), the
+// signature (over the params with body appended: a batch's body, "" for /router/rest), timestamp,
+// version and format.
+func (s *Server) checkEnvelope(p map[string]string, body string, batch bool) *topError {
+	switch key := p["app_key"]; {
+	case key == "":
+		return &topError{28, "Missing app key", "isv.missing-parameter:app_key", "app_key is required"}
+	case subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.AppKey)) != 1:
+		return &topError{29, "Invalid app Key", "isv.appkey-not-exists", "app_key does not exist"}
+	}
+	now := s.cfg.Now()
+	if !batch {
+		if te := s.limit(now); te != nil {
+			return te
+		}
+	}
+	sign := p["sign"]
+	if sign == "" {
+		return &topError{24, "Missing signature", "isv.missing-parameter:sign", "sign is required"}
+	}
+	sm := p["sign_method"]
+	if sm == "" {
+		sm = client.SignMD5 // TOP's default
+	}
+	want, err := client.SignBody(p, body, s.cfg.Secret, sm)
+	if err != nil {
+		return &topError{25, "Invalid signature", "isv.invalid-signature", "sign_method must be md5, hmac or hmac-sha256"}
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.ToUpper(sign)), []byte(want)) != 1 {
+		why := "the sign does not match the parameters"
+		if batch {
+			why = "the sign does not match the URL parameters with the body appended"
+		}
+		return &topError{25, "Invalid signature", "isv.invalid-signature", why}
+	}
+	ts := p["timestamp"]
+	if ts == "" {
+		return &topError{30, "Missing timestamp", "isv.missing-parameter:timestamp", "timestamp is required"}
+	}
+	t, err := time.ParseInLocation(timestampLayout, ts, gmt8)
+	if err != nil {
+		return &topError{31, "Invalid timestamp", "isv.invalid-timestamp", "timestamp must be yyyy-MM-dd HH:mm:ss in GMT+8"}
+	}
+	if d := now.Sub(t); d > TimestampSkew || d < -TimestampSkew {
+		return &topError{31, "Invalid timestamp", "isv.invalid-timestamp",
+			fmt.Sprintf("timestamp %s is more than 10 minutes from the server time %s (GMT+8)", ts, now.In(gmt8).Format(timestampLayout))}
+	}
+	switch v := p["v"]; v {
+	case "":
+		return &topError{32, "Missing version", "isv.missing-parameter:v", "v is required (2.0)"}
+	case "2.0":
+	default:
+		return &topError{34, "Unsupported version", "isv.invalid-parameter:v", "v must be 2.0"}
+	}
+	if f := p["format"]; f != "" && f != "json" {
+		return &topError{23, "Invalid format", "isv.invalid-parameter:format", "the sandbox answers format=json only"}
+	}
+	return nil
+}
+
+// limit takes a flow-control token for one call, or answers code 7 with the ban's length.
+func (s *Server) limit(now time.Time) *topError {
+	if n, limited := s.flowControl(now); limited {
+		return &topError{7, "App Call Limited", "accesscontrol.limited-by-app-access-count",
+			fmt.Sprintf("This ban will last for %d more seconds", n)}
+	}
+	return nil
+}
+
+// sleepCtx waits d (0: not at all); false when ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // apply runs req against the ledger: a replay answers the stored answer and changes nothing.
@@ -540,14 +594,23 @@ func (s *Server) writeError(w http.ResponseWriter, trace string, e *topError) {
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	b, err := encodeJSON(v)
+	if err != nil {
 		http.Error(w, "encode response", http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.Write(buf.Bytes())
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Write(b)
+}
+
+// encodeJSON is v as TOP writes it: no HTML escaping, one line (with its newline).
+func encodeJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -12,8 +12,9 @@ import (
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
 
-// schemaVersion is stored in PRAGMA user_version; a file of another version is refused.
-const schemaVersion = 1
+// schemaVersion is stored in PRAGMA user_version; a file of another version is refused, except
+// version 1 (before flows were stored), whose flows are rebuilt from its operation log on open.
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE IF NOT EXISTS accounts (
@@ -47,12 +48,18 @@ CREATE TABLE IF NOT EXISTS operations (
 	operate_type INTEGER NOT NULL, outer_order_id TEXT NOT NULL, new_outer_order_id TEXT NOT NULL,
 	change_value INTEGER NOT NULL, customer_id TEXT NOT NULL, mobile TEXT NOT NULL,
 	outer_type TEXT NOT NULL, outer_id TEXT NOT NULL, result_code TEXT NOT NULL, applied_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS flows (
+	seq INTEGER PRIMARY KEY, op_seq INTEGER NOT NULL, flow_type TEXT NOT NULL,
+	brand_id TEXT NOT NULL, kind TEXT NOT NULL, ident TEXT NOT NULL, shop_id TEXT NOT NULL,
+	outer_order_id TEXT NOT NULL, outer_pay_id TEXT NOT NULL, operator TEXT NOT NULL, remark TEXT NOT NULL,
+	order_value INTEGER NOT NULL, current_value INTEGER NOT NULL, applied_at TEXT NOT NULL
 );`
 
 // store is the SQLite copy of the ledger. Its methods are called under the server's mutex.
 type store struct {
-	db                                                        *sql.DB
-	upAccount, upHold, upCharge, insApplied, insAnswer, insOp *sql.Stmt
+	db                                                                 *sql.DB
+	upAccount, upHold, upCharge, insApplied, insAnswer, insOp, insFlow *sql.Stmt
 }
 
 // openStore opens (creating if needed) the SQLite ledger at path. With mustExist, a missing file is
@@ -83,7 +90,7 @@ func (s *store) init() error {
 	if err := s.db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
 		return err
 	}
-	if v != 0 && v != schemaVersion {
+	if v != 0 && v != 1 && v != schemaVersion {
 		return fmt.Errorf("schema version %d, this svbatch knows %d", v, schemaVersion)
 	}
 	if _, err := s.db.Exec(schema); err != nil {
@@ -105,6 +112,7 @@ func (s *store) init() error {
 		{&s.insApplied, `INSERT INTO applied VALUES (?,?,?,?,?)`},
 		{&s.insAnswer, `INSERT INTO answers VALUES (?,?,?,?,?,?,?,?)`},
 		{&s.insOp, `INSERT INTO operations VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
+		{&s.insFlow, `INSERT INTO flows VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`},
 	}
 	for _, p := range prep {
 		st, err := s.db.Prepare(p.q)
@@ -157,6 +165,9 @@ func (s *store) commit(ctx context.Context, eff effect) (err error) {
 			o.NewOuterOrderID, o.ChangeValue, o.CustomerID, o.Mobile, o.OuterType, o.OuterID, o.ResultCode,
 			o.AppliedAt.Format(time.RFC3339Nano)); err != nil {
 			return fmt.Errorf("sandbox ledger: store operation: %w", err)
+		}
+		if err = insertFlows(tx.Stmt(s.insFlow), eff.flows); err != nil {
+			return err
 		}
 	}
 	if err = tx.Commit(); err != nil {
@@ -252,6 +263,72 @@ func (s *store) load(l *ledger) error {
 	)
 	if err != nil {
 		return fmt.Errorf("load sandbox ledger: %w", err)
+	}
+	var flows []flowRec
+	err = each(`SELECT seq, op_seq, flow_type, brand_id, kind, ident, shop_id, outer_order_id, outer_pay_id, operator, remark,
+		order_value, current_value, applied_at FROM flows ORDER BY seq`, func(r *sql.Rows) error {
+		var f flowRec
+		var at string
+		if err := r.Scan(&f.seq, &f.opSeq, &f.typ, &brand, &kind, &id, &f.shop, &f.outer, &f.outerPay, &f.operator, &f.remark,
+			&f.value, &f.after, &at); err != nil {
+			return err
+		}
+		k, err := key(brand, kind, id)
+		if err != nil {
+			return err
+		}
+		f.acct = k
+		if f.at, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return err
+		}
+		flows = append(flows, f)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load sandbox ledger flows: %w", err)
+	}
+	if len(flows) == 0 && len(l.ops) > 0 {
+		// a version 1 file: rebuild the flows from the operation log, once, and keep them
+		flows = replayFlows(l.ops)
+		if err := s.backfill(flows); err != nil {
+			return err
+		}
+	}
+	for k := range l.accounts {
+		l.fx.noteAccount(k)
+	}
+	for _, f := range flows {
+		l.fx.add(f)
+	}
+	return nil
+}
+
+// backfill stores flows rebuilt from the operation log of a version 1 file.
+func (s *store) backfill(flows []flowRec) (err error) {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("sandbox ledger: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if err = insertFlows(tx.Stmt(s.insFlow), flows); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("sandbox ledger: commit rebuilt flows: %w", err)
+	}
+	return nil
+}
+
+func insertFlows(st *sql.Stmt, flows []flowRec) error {
+	for _, f := range flows {
+		if _, err := st.Exec(f.seq, f.opSeq, f.typ, f.acct.brand, string(f.acct.kind), f.acct.id, f.shop, f.outer, f.outerPay,
+			f.operator, f.remark, f.value, f.after, f.at.Format(time.RFC3339Nano)); err != nil {
+			return fmt.Errorf("sandbox ledger: store flow: %w", err)
+		}
 	}
 	return nil
 }

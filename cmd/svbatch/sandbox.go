@@ -26,6 +26,13 @@ type sandboxOptions struct {
 	timeoutStall time.Duration
 	latency      string
 	seed         int64
+
+	flowLag      time.Duration
+	readFailRate float64
+	maxPageSize  int
+	maxWindow    time.Duration
+	maxBatch     int
+	flowPick     string
 }
 
 func newSandboxCmd(io *cmdIO) *cobra.Command {
@@ -52,6 +59,19 @@ Faults (seeded by --seed, reproducible for a given request order):
   --fail-rate P     transient isp.* error (code 10), nothing applied
   --timeout-rate P  applies, then drops the connection (after --timeout-stall): outcome unknown
   --latency D       added to every call: 5ms, or a range 2ms-20ms
+  --flow-lag D      a flow shows in the read APIs only D after it was applied (read-after-write)
+  --read-fail-rate P  transient isp.* error on a read call (each batch sub-request draws)
+
+Read APIs over the same ledger (DESIGN.md §2), on /router/rest and in /router/batch:
+  alibaba.alsc.crm.recharge.account.flowdetail.get  one flow by flow_id or outer_order_id
+  alibaba.alsc.crm.recharge.accountflows.get        a brand+shop's flows in a time window, paged
+  alibaba.alsc.crm.open.customer.get                a customer's card and balance
+Every applied operation is a flow (RECHARGE +v, FREEZE −v, VERIFY −v, REFUND −v; a verify of an
+open hold first returns it as UNFREEZE +held) over the available balance. What TOP does not publish
+is a flag: --max-page-size (100), --max-window (none), --max-batch (50 sub-requests),
+--flow-pick latest|earliest (the flow flowdetail.get returns when several share an outer_order_id).
+Reads count against --qps-limit like any call; so does every sub-request of a batch. Writes are
+refused inside /router/batch.
 
 Exports (the "actual" side for reconciliation), while it runs:
   GET /sandbox/balances.csv    brand_id,customer_id,mobile,outer_type,outer_id,available,frozen
@@ -79,6 +99,12 @@ and from a ledger file: svbatch sandbox export --db FILE balances|operations`,
 	f.DurationVar(&o.timeoutStall, "timeout-stall", 0, "how long a timed-out call stalls before its connection drops (0 = drop at once)")
 	f.StringVar(&o.latency, "latency", "", "latency added to every call: 5ms, or a range 2ms-20ms")
 	f.Int64Var(&o.seed, "seed", 1, "seed of the fault draws")
+	f.DurationVar(&o.flowLag, "flow-lag", 0, "delay before a flow shows in the read APIs (e.g. 30s; 0 = at once)")
+	f.Float64Var(&o.readFailRate, "read-fail-rate", 0, "probability (0-1) of a transient isp.* error on a read call")
+	f.IntVar(&o.maxPageSize, "max-page-size", sandbox.DefaultMaxPageSize, "largest accountflows.get page_size accepted")
+	f.DurationVar(&o.maxWindow, "max-window", 0, "longest accountflows.get start_time..end_time accepted (0 = no limit)")
+	f.IntVar(&o.maxBatch, "max-batch", sandbox.DefaultMaxBatch, "most sub-requests in one /router/batch")
+	f.StringVar(&o.flowPick, "flow-pick", sandbox.FlowPickLatest, "flow flowdetail.get returns when several share an outer_order_id: latest or earliest")
 	cmd.AddCommand(newSandboxExportCmd(io))
 	return cmd
 }
@@ -124,13 +150,26 @@ func sandboxConfig(io *cmdIO, o sandboxOptions) (sandbox.Config, error) {
 		return cfg, usageErr("--ban-seconds %d: want ≥ 1", o.banSeconds)
 	case o.timeoutStall < 0:
 		return cfg, usageErr("--timeout-stall %v: want ≥ 0", o.timeoutStall)
+	case o.flowLag < 0:
+		return cfg, usageErr("--flow-lag %v: want ≥ 0", o.flowLag)
+	case !(o.readFailRate >= 0 && o.readFailRate <= 1):
+		return cfg, usageErr("--read-fail-rate %v: want 0 to 1", o.readFailRate)
+	case o.maxPageSize < 1:
+		return cfg, usageErr("--max-page-size %d: want ≥ 1", o.maxPageSize)
+	case o.maxWindow < 0:
+		return cfg, usageErr("--max-window %v: want ≥ 0 (0 = no limit)", o.maxWindow)
+	case o.maxBatch < 1:
+		return cfg, usageErr("--max-batch %d: want ≥ 1", o.maxBatch)
+	case o.flowPick != sandbox.FlowPickLatest && o.flowPick != sandbox.FlowPickEarliest:
+		return cfg, usageErr("--flow-pick %q: want %s or %s", o.flowPick, sandbox.FlowPickLatest, sandbox.FlowPickEarliest)
 	}
 	return sandbox.Config{
 		AppKey: key, Secret: secret, DBPath: o.db,
 		QPSLimit: o.qpsLimit, Burst: o.burst, BanSeconds: o.banSeconds,
 		Faults: sandbox.Faults{FailRate: o.failRate, TimeoutRate: o.timeoutRate, TimeoutStall: o.timeoutStall,
-			LatencyMin: lmin, LatencyMax: lmax},
-		Seed: o.seed,
+			LatencyMin: lmin, LatencyMax: lmax, FlowLag: o.flowLag, ReadFailRate: o.readFailRate},
+		Seed:        o.seed,
+		MaxPageSize: o.maxPageSize, MaxWindow: o.maxWindow, MaxBatch: o.maxBatch, FlowPick: o.flowPick,
 	}, nil
 }
 

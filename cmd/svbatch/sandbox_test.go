@@ -191,6 +191,12 @@ func TestSandboxCommandUsage(t *testing.T) {
 		{"timeout rate", nil, []string{"--timeout-rate", "-1"}, "--timeout-rate"},
 		{"latency", nil, []string{"--latency", "soon"}, "--latency"},
 		{"ban seconds", nil, []string{"--ban-seconds", "0"}, "--ban-seconds"},
+		{"flow lag", nil, []string{"--flow-lag", "-1s"}, "--flow-lag"},
+		{"read fail rate", nil, []string{"--read-fail-rate", "2"}, "--read-fail-rate"},
+		{"max page size", nil, []string{"--max-page-size", "0"}, "--max-page-size"},
+		{"max window", nil, []string{"--max-window", "-1h"}, "--max-window"},
+		{"max batch", nil, []string{"--max-batch", "0"}, "--max-batch"},
+		{"flow pick", nil, []string{"--flow-pick", "random"}, "--flow-pick"},
 		{"stray argument", nil, []string{"extra"}, "unknown command"},
 		{"export without db", nil, []string{"export", "balances"}, "--db"},
 		{"export of something else", nil, []string{"export", "--db", empty, "accounts"}, "balances or operations"},
@@ -209,5 +215,53 @@ func TestSandboxCommandUsage(t *testing.T) {
 				t.Errorf("stdout %q; want nothing", stdout.String())
 			}
 		})
+	}
+}
+
+// TestSandboxCommandReadFlags: the read-API flags reach the sandbox: a flow lag hides a new flow, the
+// page-size and window limits refuse larger queries, and reads answer on /router/batch.
+func TestSandboxCommandReadFlags(t *testing.T) {
+	t.Parallel()
+	u, key, stop := startSandboxCmd(t, nil, "--addr", "127.0.0.1:0", "--flow-lag", "1h", "--max-page-size", "5",
+		"--max-window", "2h", "--max-batch", "2", "--flow-pick", "earliest")
+	c, err := client.New(client.WithGateway(u), client.WithAppKey(key), client.WithSecret(sandbox.DefaultSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Do(ctx, client.RechargeRequest{BrandID: "B1", ShopID: "S1", OperatorID: "op", CustomerID: "C1",
+		OuterOrderID: "o1", RequestID: "cmd-r1", OperateType: svbatch.Charge, ChangeValue: 10}); err != nil {
+		t.Fatal(err)
+	}
+	r := client.NewReader(c)
+	fd, err := r.FlowDetail(ctx, client.FlowDetailRequest{BrandID: "B1", OuterOrderID: "o1"})
+	if err != nil || fd.Flow != nil {
+		t.Errorf("inside --flow-lag 1h: %+v, %v; want not found yet", fd, err)
+	}
+	cust, err := r.Customer(ctx, client.CustomerRequest{BrandID: "B1", ShopID: "S1", CustomerID: "C1"})
+	if b, _ := cust.Customer.Balance(); err != nil || b != 10 {
+		t.Errorf("balance %d, %v; want 10 at once", b, err)
+	}
+	now := time.Now()
+	for _, tc := range []struct {
+		size   int
+		window time.Duration
+		sub    string
+	}{{6, time.Hour, "isv.invalid-parameter:page_size"}, {5, 3 * time.Hour, "isv.invalid-parameter:end_time"}} {
+		_, err := r.FlowPage(ctx, client.AccountFlowsRequest{BrandID: "B1", ShopID: "S1", PageNo: 1, PageSize: tc.size,
+			StartTime: client.FormatFlowTime(now.Add(-tc.window)), EndTime: client.FormatFlowTime(now)})
+		var api *client.APIError
+		if !errors.As(err, &api) || api.SubCode != tc.sub {
+			t.Errorf("page size %d window %s: got %v; want %s", tc.size, tc.window, err, tc.sub)
+		}
+	}
+	r.BatchSize = 3
+	_, err = r.FlowDetails(ctx, []client.FlowDetailRequest{{BrandID: "B1", OuterOrderID: "a"}, {BrandID: "B1", OuterOrderID: "b"}, {BrandID: "B1", OuterOrderID: "c"}})
+	var api *client.APIError
+	if !errors.As(err, &api) || api.Code != 41 {
+		t.Errorf("batch of 3 over --max-batch 2: got %v; want the whole batch refused (41)", err)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }
