@@ -11,6 +11,13 @@ import (
 // Retry round that sent them. It is what a results row shows when the file no longer has those
 // values because the row was fixed and sent from a Retry sheet (svbatch.SucceededAfterFix).
 type Sent struct {
+	// The operation's identity (what its request_id stands for), so that a journal alone says what
+	// to ask the platform about (svbatch resolve).
+	BrandID         string `json:"brand_id,omitempty"`
+	OperateType     int    `json:"operate_type,omitempty"`
+	OuterOrderID    string `json:"outer_order_id,omitempty"`
+	NewOuterOrderID string `json:"new_outer_order_id,omitempty"`
+
 	ChangeValue int64  `json:"fen"`
 	ShopID      string `json:"shop_id,omitempty"`
 	OperatorID  string `json:"operator_id,omitempty"`
@@ -24,9 +31,14 @@ type Sent struct {
 	Round string `json:"round,omitempty"`
 }
 
+// SentRecord is the record (journal.Entry.Sent) of sending req in round: what the send path
+// writes, for tools and tests that build entries.
+func SentRecord(req client.RechargeRequest, round string) string { return sentOf(req, round) }
+
 // sentOf is the record of sending req in round.
 func sentOf(req client.RechargeRequest, round string) string {
-	b, _ := json.Marshal(Sent{ChangeValue: req.ChangeValue, ShopID: req.ShopID, OperatorID: req.OperatorID,
+	b, _ := json.Marshal(Sent{BrandID: req.BrandID, OperateType: int(req.OperateType), OuterOrderID: req.OuterOrderID,
+		NewOuterOrderID: req.NewOuterOrderID, ChangeValue: req.ChangeValue, ShopID: req.ShopID, OperatorID: req.OperatorID,
 		CustomerID: req.CustomerID, Mobile: req.Mobile, OuterID: req.OuterID, OuterType: req.OuterType,
 		Reason: req.Reason, Round: round}) // strings and integers always encode
 	return string(b)

@@ -60,3 +60,17 @@ func cutSuffixFold(s, suffix string) (string, bool) {
 	}
 	return s, false
 }
+
+// JournalOfResults is the journal of the run that wrote the results file at path, by the names
+// run gives them: beside it, named for the run's input (X.results.xlsx and X.retry.results.xlsx →
+// X.svbatch.db).
+func JournalOfResults(path string) string {
+	name := filepath.Base(path)
+	for _, suffix := range []string{resultsSuffix, ".results.csv"} {
+		if stem, ok := cutSuffixFold(name, suffix); ok {
+			name = retryRound.ReplaceAllString(strings.TrimSuffix(stem, ".dry-run"), "")
+			break
+		}
+	}
+	return filepath.Join(filepath.Dir(path), name+".svbatch.db")
+}

@@ -72,9 +72,10 @@ type Entry struct {
 	// The last answer (empty when none); FinishedAt is stored in UTC and read back in UTC.
 	svbatch.Answer
 
-	// RunID is the run (BeginRun) current when the entry was last written. It is set by the
-	// journal; any value the caller puts there is ignored.
-	RunID int64
+	// RunID is the run (BeginRun) current when the entry was last written, and UpdatedAt when
+	// (committed). Both are set by the journal; any value the caller puts there is ignored.
+	RunID     int64
+	UpdatedAt time.Time
 }
 
 // Run is one svbatch run recorded in the journal.
@@ -177,7 +178,7 @@ func Open(path string) (*Journal, error) {
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
 	j.rdb = rdb
-	if j.getSt, err = rdb.Prepare(`SELECT ` + rowColumns + ` FROM rows WHERE key = ?`); err != nil {
+	if j.getSt, err = rdb.Prepare(`SELECT ` + selectColumns + ` FROM rows WHERE key = ?`); err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", abs, err)
 	}
 	ok = true
@@ -318,6 +319,9 @@ CREATE INDEX IF NOT EXISTS rows_line ON rows(line, key);
 const rowColumns = `key, line, request_id, generation, payload_hash, state, attempts, note,
 	answered, biz_success, result_ok, result_code, result_desc,
 	err_code, err_msg, err_sub_code, err_sub_msg, trace_id, latency_ms, finished_at, run_id, sent`
+
+// selectColumns are what an Entry is read from: rowColumns and when the row was last written.
+const selectColumns = rowColumns + `, updated_at`
 
 const upsertSQL = `INSERT INTO rows(` + rowColumns + `, updated_at)
 VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -534,7 +538,7 @@ func (j *Journal) enqueue(e Entry, barrier bool, done chan error) error {
 	j.seq++
 	o := op{seq: j.seq, at: time.Now(), barrier: barrier, done: done}
 	if !barrier {
-		e.RunID = j.runID
+		e.RunID, e.UpdatedAt = j.runID, o.at.UTC()
 		if !e.FinishedAt.IsZero() {
 			e.FinishedAt = e.FinishedAt.UTC() // as it reads back from disk
 		}
@@ -726,10 +730,10 @@ type scanner interface{ Scan(dest ...any) error }
 
 func scanEntry(s scanner) (Entry, error) {
 	var e Entry
-	var state, finished string
+	var state, finished, updated string
 	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Attempts,
 		&e.Note, &e.Answered, &e.BizSuccess, &e.ResultOK, &e.ResultCode, &e.ResultDesc, &e.ErrCode,
-		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID, &e.Sent); err != nil {
+		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID, &e.Sent, &updated); err != nil {
 		return Entry{}, err
 	}
 	e.State = svbatch.Status(state)
@@ -738,6 +742,9 @@ func scanEntry(s scanner) (Entry, error) {
 		return Entry{}, fmt.Errorf("row %s: finished_at: %w", e.Key, err)
 	}
 	e.FinishedAt = t
+	if e.UpdatedAt, err = parseTime(updated); err != nil {
+		return Entry{}, fmt.Errorf("row %s: updated_at: %w", e.Key, err)
+	}
 	return e, nil
 }
 
@@ -773,7 +780,7 @@ func (j *Journal) page(line int, key string) ([]Entry, error) {
 		return nil, err
 	}
 	defer j.rmu.RUnlock()
-	rows, err := j.rdb.Query(`SELECT `+rowColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
+	rows, err := j.rdb.Query(`SELECT `+selectColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
 		line, key, pageSize)
 	if err != nil {
 		return nil, err

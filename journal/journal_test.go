@@ -63,6 +63,10 @@ func mustGet(t *testing.T, j *Journal, key string) Entry {
 	if err != nil || !ok {
 		t.Fatalf("Get(%q) = ok %v, err %v; want the entry", key, ok, err)
 	}
+	if e.UpdatedAt.IsZero() || time.Since(e.UpdatedAt) > time.Minute {
+		t.Errorf("Get(%q): UpdatedAt %v; want when it was recorded", key, e.UpdatedAt)
+	}
+	e.UpdatedAt = time.Time{} // the cases compare what the caller wrote
 	return e
 }
 

@@ -28,6 +28,8 @@ type runOptions struct {
 	conn        connFlags
 	read        readFlags
 	notify      notifyFlags
+	resolve     bool
+	resolveLag  time.Duration
 	summary     *job.Summary // how the run ended, for --notify (nil: it ended before sending)
 	qps         float64
 	burst       int
@@ -100,6 +102,8 @@ printed, fix it and run the same command again.`,
 	f.StringVar(&o.out, "out", "", "results file: .xlsx, or .csv for the Results sheet only (default <input>.results.xlsx; <input>.dry-run.results.xlsx for --dry-run; X.retry.results.xlsx, X.retry2… when <input> is X.results.xlsx)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "send nothing: write the results with status planned and each row's request_id")
 	f.BoolVar(&o.retryFailed, "retry-failed", false, "resend rows that failed, under a new request_id generation")
+	f.BoolVar(&o.resolve, "resolve", false, "on a resume, first ask the platform about the journal's unknown rows (as svbatch resolve does): applied ones are done, the others are sent with their request_id")
+	f.DurationVar(&o.resolveLag, "resolve-lag", client.DefaultFlowLag, "with --resolve: the platform's read-after-write lag (see svbatch resolve --lag)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "do not ask for confirmation")
 	f.StringVar(&o.logFormat, "log-format", "text", "log lines when not on a terminal: text or json")
 	f.BoolVar(&o.noProgress, "no-progress", false, "no progress bar, log lines instead")
@@ -151,6 +155,13 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 			"concurrency": strconv.Itoa(o.concurrency), "retry_failed": strconv.FormatBool(o.retryFailed)},
 		Version:       version,
 		SheetRowLimit: o.sheetRowLimit,
+	}
+
+	// 0. --resolve: ask the platform about the journal's unknown rows before any resend.
+	if o.resolve && !o.dryRun {
+		if err := runResolveFirst(ctx, cio, o, input, log); err != nil {
+			return err
+		}
 	}
 
 	// 1. Validate everything before anything is sent.
