@@ -12,6 +12,7 @@ import (
 	"svbatch/batch"
 	"svbatch/client"
 	"svbatch/dispatch"
+	"svbatch/journal"
 	"svbatch/sandbox"
 )
 
@@ -143,5 +144,50 @@ func BenchmarkDispatchOverhead(b *testing.B) {
 		if runRate < 0.5*sandboxRate {
 			b.Logf("target missed: %.0f rows/s is %.0f%% of the sandbox's %.0f req/s", runRate, 100*runRate/sandboxRate, sandboxRate)
 		}
+	}
+}
+
+// getOnly hides the journal's Lookup: the dispatcher then looks each row up by key.
+type getOnly struct{ dispatch.Journal }
+
+// BenchmarkResumeDone is issue 15's resume: a journal that already holds every row as succeeded,
+// run again. With the ordered lookup the reader finds each entry by one merged scan; without it
+// (getOnly) each row costs a lookup by key. Reported: rows/s of the whole no-send resume.
+func BenchmarkResumeDone(b *testing.B) {
+	const n = 100000
+	rows := dbRows(n, 20000, "R")
+	j := dtJournal(b)
+	for _, r := range rows {
+		e := journal.Entry{Key: r.Req.RequestID, RequestID: r.Req.RequestID, Line: r.Line, State: svbatch.Succeeded,
+			PayloadHash: dispatch.PayloadHash(r.Req)}
+		if err := j.Record(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := j.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		j    dispatch.Journal
+	}{{"merged", j}, {"by-key", getOnly{j}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				var done atomic.Int64
+				d := dispatch.New(dispatch.Config{Concurrency: 8, OnRow: func(rd dispatch.RowDone) {
+					if rd.Status == svbatch.AlreadyDone {
+						done.Add(1)
+					}
+				}}, nil, tc.j)
+				start := time.Now()
+				if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
+					b.Fatal(err)
+				}
+				if done.Load() != n {
+					b.Fatalf("%d already done; want %d", done.Load(), n)
+				}
+				b.ReportMetric(float64(n)/time.Since(start).Seconds(), "rows/s")
+			}
+		})
 	}
 }

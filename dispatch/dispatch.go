@@ -186,7 +186,18 @@ func (d *Dispatcher) beforeSend(ctx context.Context) error {
 
 // account is the in-memory state of an account with rows queued or in flight.
 type account struct {
-	queue []batch.Row
+	queue []queuedRow
+}
+
+// queuedRow is a row waiting for its account's worker, with its journal entry when the reader
+// found it already (known): the reader looks entries up in file order, merged with one ordered
+// scan of the journal, instead of each worker doing one lookup per row. A row's entry cannot
+// change while it waits: only its own handling writes it (keys are unique in a file).
+type queuedRow struct {
+	row   batch.Row
+	prev  journal.Entry
+	seen  bool
+	known bool
 }
 
 // Run sends every row of src and returns when all are handled, or when the run stops (a *StopError).
@@ -210,6 +221,10 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		if n > 0 {
 			fresh = false
 		}
+	}
+	var lookup *journal.Lookup
+	if lj, ok := d.journal.(interface{ Lookup() *journal.Lookup }); ok && !fresh {
+		lookup = lj.Lookup()
 	}
 
 	var (
@@ -237,20 +252,21 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 				mu.Unlock()
 				return werr
 			}
-			row := a.queue[0]
+			q := a.queue[0]
 			a.queue = a.queue[1:]
 			queued--
 			cond.Broadcast()
 			failedAt, isBlocked := blocked[key]
 			mu.Unlock()
 
-			status, serr := d.handle(gctx, row, failedAt, isBlocked, fresh, stop)
+			row := q.row
+			status, serr := d.handle(gctx, q, failedAt, isBlocked, fresh, stop)
 			if serr != nil {
 				stop(serr) // cancels gctx: the loop ends with the queue released
 				werr = serr
 				continue
 			}
-			if status != svbatch.Succeeded && status != svbatch.AlreadyDone && status != "" {
+			if status != svbatch.Succeeded && status != svbatch.AlreadyDone && status != svbatch.SucceededAfterFix && status != "" {
 				if d.cfg.OnFailure == OnFailureSkipAccount {
 					mu.Lock()
 					if _, ok := blocked[key]; !ok {
@@ -286,6 +302,14 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			readErr = fmt.Errorf("row %d: %s: %s (validate the file first)", row.Line, problems[0].Column, problems[0].Message)
 			break
 		}
+		q := queuedRow{row: row}
+		if lookup != nil {
+			if q.prev, q.seen, err = lookup.Get(row.Line, row.Req.RequestID); err != nil {
+				readErr = fmt.Errorf("journal: %w", err)
+				break
+			}
+			q.known = true
+		}
 		mu.Lock()
 		for queued >= d.cfg.MaxQueued && ctx.Err() == nil {
 			cond.Wait()
@@ -295,12 +319,12 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			break
 		}
 		if a, ok := active[row.AccountKey]; ok {
-			a.queue = append(a.queue, row)
+			a.queue = append(a.queue, q)
 			queued++
 			mu.Unlock()
 			continue
 		}
-		a := &account{queue: []batch.Row{row}}
+		a := &account{queue: []queuedRow{q}}
 		active[row.AccountKey] = a
 		queued++
 		mu.Unlock()
@@ -338,12 +362,12 @@ func GenerationID(namespace string, req client.RechargeRequest, key string, g in
 // handle takes one row to its status in this run. A non-nil error stops the whole run.
 // stop stops the run at once; handle calls it before giving up its send slot, so that no other
 // row is sent after a run-stopping answer.
-func (d *Dispatcher) handle(ctx context.Context, row batch.Row, failedAt int, isBlocked, fresh bool, stop func(error)) (svbatch.Status, error) {
+func (d *Dispatcher) handle(ctx context.Context, q queuedRow, failedAt int, isBlocked, fresh bool, stop func(error)) (svbatch.Status, error) {
+	row := q.row
 	key := row.Req.RequestID
 	hash := PayloadHash(row.Req)
-	var prev journal.Entry
-	var seen bool
-	if !fresh {
+	prev, seen := q.prev, q.seen
+	if !fresh && !q.known {
 		var err error
 		if prev, seen, err = d.journal.Get(key); err != nil {
 			return "", &StopError{Line: row.Line, Err: fmt.Errorf("journal: %w", err)}

@@ -58,7 +58,7 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 		return nil, &InputError{Err: err}
 	}
 	defer r.Close()
-	byLine := newEntries(j)
+	byLine := j.Lookup()
 	h := &Holdings{LeftCount: map[svbatch.OperateType]int{}, LeftAmount: map[svbatch.OperateType]int64{}}
 	for {
 		row, _, err := r.Next()
@@ -68,7 +68,7 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 		if err != nil {
 			return nil, &InputError{Err: err}
 		}
-		e, ok, err := byLine.get(row.Line, row.Req.RequestID)
+		e, ok, err := byLine.Get(row.Line, row.Req.RequestID)
 		if err != nil {
 			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 		}

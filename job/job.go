@@ -295,10 +295,10 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispat
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 	}
-	byLine := newEntries(j)
+	byLine := j.Lookup()
 	sum.Counts, sum.Amounts, err = p.writeResults(p.info(started, sum.Outcome), func(row batch.Row) (svbatch.Result, error) {
 		delete(maybe, row.Req.RequestID)
-		e, ok, err := byLine.get(row.Line, row.Req.RequestID)
+		e, ok, err := byLine.Get(row.Line, row.Req.RequestID)
 		return dispatch.ResultOf(row, e, ok, runID, dc.FixRound), err
 	})
 	if err != nil {

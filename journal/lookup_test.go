@@ -1,4 +1,4 @@
-package job
+package journal
 
 import (
 	"path/filepath"
@@ -6,21 +6,20 @@ import (
 	"testing"
 
 	"svbatch"
-	"svbatch/journal"
 )
 
-// TestEntriesMerge: the merged scan finds every entry a lookup by key finds, whether it was last
+// TestLookup: the merged scan finds every entry a lookup by key finds, whether it was last
 // written from the row's own line, from another line (a Retry round), shares its line with others,
 // or is not there; more pages than one are read.
-func TestEntriesMerge(t *testing.T) {
+func TestLookup(t *testing.T) {
 	t.Parallel()
-	j, err := journal.Open(filepath.Join(t.TempDir(), "j.db"))
+	j, err := Open(filepath.Join(t.TempDir(), "j.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
 	rec := func(key string, line int) {
-		if err := j.Record(journal.Entry{Key: key, RequestID: key, Line: line, State: svbatch.Succeeded, Note: key}); err != nil {
+		if err := j.Record(Entry{Key: key, RequestID: key, Line: line, State: svbatch.Succeeded, Note: key}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -33,10 +32,10 @@ func TestEntriesMerge(t *testing.T) {
 	rec("moved", 9000) // asked for at line 5: written last from a Retry sheet's line
 	rec("twin-a", 10)  // line 10 holds keyOf(10) too
 	rec("twin-b", 10)  //
-	m := newEntries(j)
+	m := j.Lookup()
 	check := func(line int, key string, want bool) {
 		t.Helper()
-		e, ok, err := m.get(line, key)
+		e, ok, err := m.Get(line, key)
 		if err != nil || ok != want || (ok && e.Key != key) {
 			t.Errorf("get(%d, %s) = %q, %v, %v; want found %v", line, key, e.Key, ok, err, want)
 		}
