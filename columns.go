@@ -10,6 +10,9 @@ const (
 	KindNumber
 	KindBool
 	KindTime
+	// KindYuan is an amount in fen (the cell's value is an int64 of fen) shown in yuan: a number
+	// with two decimals, written exactly (fen/100 as decimal text, never through a float).
+	KindYuan
 )
 
 // Names of the Results sheet's fixed columns: what readers of results files look up.
@@ -22,6 +25,7 @@ const (
 	ColNewOuterOrderID = "new_outer_order_id"
 	ColOperateType     = "operate_type"
 	ColChangeValue     = "change_value"
+	ColChangeValueYuan = "change_value_yuan" // change_value in yuan, beside it
 	ColCustomerID      = "customer_id"
 	ColMobile          = "mobile"
 	ColOuterID         = "outer_id"
@@ -69,6 +73,9 @@ var ResultColumns = []ResultColumn{
 	{ColChangeValue, KindNumber, func(r *Result) (any, bool) {
 		return r.ChangeValue, r.ChangeValue != 0 || OperateType(r.OperateType).Valid()
 	}},
+	{ColChangeValueYuan, KindYuan, func(r *Result) (any, bool) {
+		return r.ChangeValue, r.ChangeValue != 0 || OperateType(r.OperateType).Valid()
+	}},
 	{ColCustomerID, KindText, func(r *Result) (any, bool) { return textCell(r.CustomerID) }},
 	{ColMobile, KindText, func(r *Result) (any, bool) { return textCell(r.Mobile) }},
 	{ColOuterID, KindText, func(r *Result) (any, bool) { return textCell(r.OuterID) }},
@@ -98,6 +105,24 @@ func ResultColumnNames() []string {
 		names[i] = c.Name
 	}
 	return names
+}
+
+// The Retry sheet's own columns, beside the user's: the row in the original file, its status and
+// why it needs attention, in words. The batch reader drops exactly these columns (in either
+// language, see Lang.Label) when a Retry sheet is read back: they are neither data nor pass-through.
+const (
+	ColSourceRow   = "source_row"
+	ColRetryStatus = "retry_status"
+	ColRetryReason = "retry_reason"
+)
+
+// RetryColumns are the Retry sheet's own columns, in order.
+var RetryColumns = []string{ColSourceRow, ColRetryStatus, ColRetryReason}
+
+// IsRetryColumn reports whether a header cell is one of RetryColumns, in either language.
+func IsRetryColumn(h string) bool {
+	n, ok := ResultColumnName(h)
+	return ok && (n == ColSourceRow || n == ColRetryStatus || n == ColRetryReason)
 }
 
 // BalanceColumns is the header of a balances file: the sandbox's /sandbox/balances.csv export,

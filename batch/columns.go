@@ -12,6 +12,8 @@ type ColumnDoc struct {
 	About    string   // what to enter (English)
 	AboutZ   string   // what to enter (Chinese)
 	Example  string
+	// RequiredZ and ExampleZ are Required and Example for the Chinese template (是/否, 会员充值).
+	RequiredZ, ExampleZ string
 }
 
 // ColumnDocs lists the canonical columns in the order svbatch writes them.
@@ -48,8 +50,16 @@ func ColumnDocs() []ColumnDoc {
 			About:  "Leave empty: svbatch derives a stable idempotency id from brand, operation and order numbers. If given, it must be unique (up to 64 characters).",
 			AboutZ: "一般留空：svbatch 会根据品牌、操作类型和订单号生成稳定的幂等ID。若填写，必须唯一（最多64个字符）。"},
 	}
+	requiredZ := map[string]string{"yes": "是", "no": "否", "refunds": "充值回退时必填",
+		"one of customer_id, mobile, outer_id": "顾客ID、手机号、外部ID 三选一", "with outer_id": "填写外部ID时必填"}
+	exampleZ := map[string]string{ColOperateType: "充值", ColReason: "会员充值"}
 	for i := range docs {
 		docs[i].Chinese = ChineseLabels[docs[i].Name]
+		docs[i].RequiredZ = requiredZ[docs[i].Required]
+		docs[i].ExampleZ = docs[i].Example
+		if zh, ok := exampleZ[docs[i].Name]; ok {
+			docs[i].ExampleZ = zh
+		}
 	}
 	return docs
 }

@@ -18,6 +18,9 @@ func (r *Reader) mapHeader(m *Mapping) error {
 		r.name[i] = canonicalOrder[i]
 	}
 	for i, h := range r.header {
+		if svbatch.IsRetryColumn(h) {
+			continue // svbatch's own columns of a Retry sheet sent again: neither data nor pass-through
+		}
 		c, ok := CanonicalHeader(h, m)
 		if !ok {
 			r.extraIdx = append(r.extraIdx, i)

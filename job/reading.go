@@ -57,7 +57,7 @@ func absPath(p string) string {
 // fixRound is the round (dispatch.Config.FixRound) of a run reading input as rd: the input's
 // absolute path when it is the Retry sheet of a results workbook, "" for a file of operations.
 func fixRound(input string, rd batch.Reading) string {
-	if rd.Encoding == table.EncXLSX && rd.Sheet == reports.RetrySheet {
+	if rd.Encoding == table.EncXLSX && reports.IsRetrySheet(rd.Sheet) {
 		return absPath(input)
 	}
 	return ""

@@ -38,7 +38,7 @@ func OpenExpected(path string, opt FileOptions) (Table, error) {
 	return t, nil
 }
 
-var resultsSheetRe = regexp.MustCompile(`^Results(?: \(([0-9]+)\))?$`)
+var resultsSheetRe = regexp.MustCompile(`^(?:Results|结果)(?: \(([0-9]+)\))?$`) // English or Chinese (--lang zh)
 
 // ResultsSheets returns the Results sheets of a results workbook in reading order: "Results",
 // "Results (2)", "Results (3)", …. A workbook without them is read from its first sheet.

@@ -313,7 +313,7 @@ var ResultsColumns = []string{svbatch.ColRow, svbatch.ColBrandID, svbatch.ColOpe
 
 func (r *Report) readResults(src Source, p *problems) error {
 	const file = "results"
-	ci := mapHeader(file, src.Header(), DefaultHeader, nil, p)
+	ci := mapHeader(file, src.Header(), resultsHeader, nil, p)
 	for _, c := range []string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColStatus} {
 		if _, ok := ci[c]; !ok {
 			p.add(RowError{File: file, Line: 1, Column: c, Msg: "required column missing (is this a results file of svbatch run?)"})
@@ -339,7 +339,10 @@ func (r *Report) readResults(src Source, p *problems) error {
 		r.ResultsRows++
 		get := func(id int) string { return svbatch.Unneutralise(cp.get(cells, id)) }
 		status := strings.ToLower(get(cStatus))
-		moved := status == string(svbatch.Succeeded) ||
+		if st, ok := svbatch.ParseStatus(status); ok {
+			status = string(st) // a results workbook written in Chinese says 成功
+		}
+		moved := status == string(svbatch.Succeeded) || status == string(svbatch.SucceededAfterFix) ||
 			(status == string(svbatch.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
 		// A row that moved no money may carry what validation rejected; only a moved row must parse.
 		op, opErr := parseOp(get(cOp))
@@ -405,6 +408,15 @@ func (r *Report) readResults(src Source, p *problems) error {
 		key := string(keyBuf)
 		r.unexIdx[key] = r.unex.add(unexRow{key: key, n: 1, res: res})
 	}
+}
+
+// resultsHeader maps a results header, in either language svbatch writes (成功, 品牌ID, 金额(分)), to
+// its canonical name.
+func resultsHeader(h string) (string, bool) {
+	if n, ok := svbatch.ResultColumnName(h); ok {
+		return n, true
+	}
+	return DefaultHeader(h)
 }
 
 func isFalse(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"svbatch"
 	"svbatch/reconcile"
 )
 
@@ -16,6 +17,51 @@ var ReconciliationSheetNames = map[reconcile.Category]string{
 	reconcile.BalanceMismatch: "Balance mismatch",
 }
 
+// ReconciliationSheetNamesZH are the category sheets' names in Chinese (--lang zh).
+var ReconciliationSheetNamesZH = map[reconcile.Category]string{
+	reconcile.Matched: "一致", reconcile.Missing: "缺失", reconcile.Unexpected: "多出", reconcile.AmountMismatch: "金额不符",
+	reconcile.CustomerMismatch: "顾客不符", reconcile.StatusMismatch: "状态不符", reconcile.Duplicate: "重复",
+	reconcile.WithinTolerance: "容差内", reconcile.BalanceMismatch: "余额不符",
+}
+
+// recCategoryZH names the categories in Chinese on the Summary sheet.
+var recCategoryZH = map[string]string{
+	"matched": "一致", "missing": "缺失（预期有，未成功）", "unexpected": "多出（成功了，但预期没有）", "amount_mismatch": "金额不符",
+	"customer_mismatch": "顾客不符", "status_mismatch": "状态不符", "duplicate": "重复", "within_tolerance": "容差内",
+	"balance_mismatch": "余额不符",
+}
+
+// recColumnZH are the category sheets' headers in Chinese.
+var recColumnZH = map[string]string{
+	"brand_id": "品牌ID", "operate_type": "操作类型", "outer_order_id": "外部订单号", "new_outer_order_id": "回退单号",
+	"side": "来源", "expected_row": "预期台账行号", "results_row": "结果行号", "expected_change_value": "预期金额(分)",
+	"expected_change_value_yuan": "预期金额(元)", "actual_change_value": "实际金额(分)", "actual_change_value_yuan": "实际金额(元)",
+	"difference": "差额(分)", "difference_yuan": "差额(元)", "expected_status": "预期状态", "status": "状态",
+	"expected_customer": "预期顾客", "actual_customer": "实际顾客", "note": "说明",
+	"customer_id": "顾客ID", "mobile": "手机号", "outer_type": "外部ID类型", "outer_id": "外部ID", "actual_row": "实际余额行号",
+	"expected_available": "预期可用余额(分)", "expected_available_yuan": "预期可用余额(元)", "actual_available": "实际可用余额(分)",
+	"actual_available_yuan": "实际可用余额(元)", "available_difference": "可用余额差额(分)", "available_difference_yuan": "可用余额差额(元)",
+	"expected_frozen": "预期冻结(分)", "expected_frozen_yuan": "预期冻结(元)", "actual_frozen": "实际冻结(分)", "actual_frozen_yuan": "实际冻结(元)",
+	"frozen_difference": "冻结差额(分)", "frozen_difference_yuan": "冻结差额(元)",
+}
+
+// recLocalColumns returns cols with headers in language l.
+func recLocalColumns(cols []ReconciliationColumn, l svbatch.Lang) []ReconciliationColumn {
+	out := append([]ReconciliationColumn(nil), cols...)
+	for i := range out {
+		out[i].Yuan = out[i].Name + "_yuan"
+		if l == svbatch.LangZH {
+			if zh, ok := recColumnZH[out[i].Name]; ok {
+				out[i].Name = zh
+			}
+			if zh, ok := recColumnZH[out[i].Yuan]; ok {
+				out[i].Yuan = zh
+			}
+		}
+	}
+	return out
+}
+
 // ReconciliationInfo is what the workbook says besides the report: the one timestamp, the inputs and the
 // parameters (never a secret).
 type ReconciliationInfo struct {
@@ -23,25 +69,28 @@ type ReconciliationInfo struct {
 	Inputs        []ReconciliationInput
 	Params        [][2]string
 	SheetRowLimit int // rows per category sheet, header included; 0 = Excel's limit
+	// Lang is the workbook's language ("" = English); TZ the zone of the as-of time (nil = GMT+8).
+	Lang svbatch.Lang
+	TZ   *time.Location
 }
 
 var recRowColumns = []ReconciliationColumn{
 	{Name: "brand_id", Text: true, Width: 14}, {Name: "operate_type", Width: 13}, {Name: "outer_order_id", Text: true, Width: 22},
 	{Name: "new_outer_order_id", Text: true, Width: 22}, {Name: "side", Width: 10}, {Name: "expected_row", Width: 13},
-	{Name: "results_row", Width: 12}, {Name: "expected_change_value", Width: 22}, {Name: "actual_change_value", Width: 20},
-	{Name: "difference", Width: 12}, {Name: "expected_status", Width: 16}, {Name: "status", Width: 13},
+	{Name: "results_row", Width: 12}, {Name: "expected_change_value", Width: 22, Amount: true}, {Name: "actual_change_value", Width: 20, Amount: true},
+	{Name: "difference", Width: 12, Amount: true}, {Name: "expected_status", Width: 16}, {Name: "status", Width: 13},
 	{Name: "expected_customer", Text: true, Width: 30}, {Name: "actual_customer", Text: true, Width: 30}, {Name: "note", Width: 50},
 }
 
 var recBalanceColumns = []ReconciliationColumn{
 	{Name: "brand_id", Text: true, Width: 14}, {Name: "customer_id", Text: true, Width: 16}, {Name: "mobile", Text: true, Width: 14},
 	{Name: "outer_type", Width: 11}, {Name: "outer_id", Text: true, Width: 20}, {Name: "expected_row", Width: 13}, {Name: "actual_row", Width: 11},
-	{Name: "expected_available", Width: 19}, {Name: "actual_available", Width: 17}, {Name: "available_difference", Width: 21},
-	{Name: "expected_frozen", Width: 16}, {Name: "actual_frozen", Width: 14}, {Name: "frozen_difference", Width: 18}, {Name: "note", Width: 50},
+	{Name: "expected_available", Width: 19, Amount: true}, {Name: "actual_available", Width: 17, Amount: true}, {Name: "available_difference", Width: 21, Amount: true},
+	{Name: "expected_frozen", Width: 16, Amount: true}, {Name: "actual_frozen", Width: 14, Amount: true}, {Name: "frozen_difference", Width: 18, Amount: true}, {Name: "note", Width: 50},
 }
 
 // entryCells is one Entry as a category sheet row.
-func entryCells(e reconcile.Entry, buf []any) []any {
+func entryCells(e reconcile.Entry, buf []any, l svbatch.Lang) []any {
 	num := func(n int64, ok bool) any {
 		if !ok {
 			return nil
@@ -56,7 +105,10 @@ func entryCells(e reconcile.Entry, buf []any) []any {
 	}
 	buf = append(buf[:0], e.BrandID, int64(e.OperateType), e.OuterOrderID, e.NewOuterOrderID, e.Side,
 		row(e.ExpectedRow), row(e.ResultsRow), num(e.ExpectedAmount, e.HasExpected), num(e.ActualAmount, e.HasResult),
-		e.Difference, e.ExpectedStatus, e.Status, e.ExpectedCustomer.String(), e.ActualCustomer.String(), e.Note)
+		e.Difference, recStatus(l, e.ExpectedStatus), recStatus(l, e.Status), e.ExpectedCustomer.String(), e.ActualCustomer.String(), e.Note)
+	if l == svbatch.LangZH {
+		buf[4] = map[string]any{"expected": "预期台账", "results": "运行结果", "": ""}[e.Side]
+	}
 	return buf
 }
 
@@ -71,15 +123,35 @@ func balanceCells(b reconcile.BalanceEntry) []any {
 		b.ExpectedAvailable, b.ActualAvailable, b.AvailableDifference(), b.ExpectedFrozen, b.ActualFrozen, b.FrozenDifference(), b.Note}
 }
 
+// recStatus is a status as the workbook shows it in language l (other words as they are).
+func recStatus(l svbatch.Lang, s string) string {
+	if st, ok := svbatch.ParseStatus(s); ok {
+		return l.StatusLabel(st)
+	}
+	if s == "absent" && l == svbatch.LangZH {
+		return "无此行"
+	}
+	return s
+}
+
 // ReconciliationWorkbook returns a reconciliation report as the workbook's plain values: the
 // Summary and one sheet per non-empty category, rows sorted by the identity (balances by account).
 func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (ReconciliationSummary, []ReconciliationSheet) {
 	sum := ReconciliationSummary{
 		AsOf: info.AsOf, Inputs: info.Inputs,
 		ExpectedTotal: r.ExpectedTotal, ActualTotal: r.ActualTotal, NetDifference: r.NetDifference(),
-		DifferenceSum: r.DifferenceSum(), Explained: r.Explained, Statement: r.Statement(),
+		DifferenceSum: r.DifferenceSum(), Explained: r.Explained, AllMatched: r.AllMatched(), Statement: r.Statement(),
+		Lang: info.Lang, TZ: info.TZ,
 		Params: append([][2]string{{"tolerance (fen)", strconv.FormatInt(r.Tolerance, 10)}, {"net tolerance (fen)", strconv.FormatInt(r.NetTolerance, 10)}}, info.Params...),
 	}
+	if info.Lang == svbatch.LangZH {
+		sum.Labels = recCategoryZH
+	}
+	names := ReconciliationSheetNames
+	if info.Lang == svbatch.LangZH {
+		names = ReconciliationSheetNamesZH
+	}
+	rowCols, balCols := recLocalColumns(recRowColumns, info.Lang), recLocalColumns(recBalanceColumns, info.Lang)
 	var sheets []ReconciliationSheet
 	for _, c := range reconcile.Categories {
 		t := r.Totals(c)
@@ -89,7 +161,7 @@ func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (Recon
 			continue
 		}
 		if c == reconcile.BalanceMismatch {
-			sheets = append(sheets, ReconciliationSheet{Name: ReconciliationSheetNames[c], Columns: recBalanceColumns,
+			sheets = append(sheets, ReconciliationSheet{Name: names[c], Columns: balCols,
 				Rows: func(yield func([]any) bool) {
 					for _, b := range r.Balances() {
 						if !yield(balanceCells(b)) {
@@ -99,16 +171,16 @@ func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (Recon
 				}})
 			continue
 		}
-		sheets = append(sheets, ReconciliationSheet{Name: ReconciliationSheetNames[c], Columns: recRowColumns, Rows: recRowCells(r, c)})
+		sheets = append(sheets, ReconciliationSheet{Name: names[c], Columns: rowCols, Rows: recRowCells(r, c, info.Lang)})
 	}
 	return sum, sheets
 }
 
-func recRowCells(r *reconcile.Report, c reconcile.Category) iter.Seq[[]any] {
+func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter.Seq[[]any] {
 	return func(yield func([]any) bool) {
 		buf := make([]any, 0, len(recRowColumns))
 		for e := range r.Entries(c) {
-			buf = entryCells(e, buf)
+			buf = entryCells(e, buf, l)
 			if !yield(buf) {
 				return
 			}

@@ -54,13 +54,15 @@ func TestWriteReconciliation(t *testing.T) {
 		typ               excelize.CellType
 	}{
 		{"Missing", "A1", "outer_order_id", excelize.CellTypeUnset},
-		{"Missing", "A2", "00123", excelize.CellTypeInlineString},                // an id stays text
-		{"Missing", "B2", "100", excelize.CellTypeUnset},                         // a number cell
-		{"Missing", "C2", "'=HYPERLINK(\"x\")", excelize.CellTypeInlineString},   // no formula injection
-		{"Missing (2)", "A1", "outer_order_id", excelize.CellTypeUnset},          // same header
-		{"Missing (2)", "A2", "O3", excelize.CellTypeInlineString},               // the third row continues
-		{"Summary", "B2", "2025-01-31T10:00:00Z", excelize.CellTypeSharedString}, // the one timestamp, UTC
-		{"Summary", "B6", "'=e.csv", excelize.CellTypeSharedString},              // user text neutralised
+		{"Missing", "A2", "00123", excelize.CellTypeInlineString},                                                            // an id stays text
+		{"Missing", "B2", "100", excelize.CellTypeUnset},                                                                     // a number cell
+		{"Missing", "C2", "=HYPERLINK(\"x\")", excelize.CellTypeInlineString},                                                // the text, quote-prefixed (below)
+		{"Missing (2)", "A1", "outer_order_id", excelize.CellTypeUnset},                                                      // same header
+		{"Missing (2)", "A2", "O3", excelize.CellTypeInlineString},                                                           // the third row continues
+		{"Summary", "A2", "NOT MATCHED: 3 rows differ (1 category); see the category sheets", excelize.CellTypeSharedString}, // the verdict leads
+		{"Summary", "B3", "-7.00", excelize.CellTypeUnset},                                                                   // net difference in yuan, a number
+		{"Summary", "B4", "-700", excelize.CellTypeUnset},                                                                    // and in fen
+		{"Summary", "B5", "2025-01-31 18:00:00", excelize.CellTypeUnset},                                                     // the one timestamp, a date-time in GMT+8
 	}
 	for _, tc := range tests {
 		got, err := f.GetCellValue(tc.sheet, tc.cell)
@@ -75,10 +77,16 @@ func TestWriteReconciliation(t *testing.T) {
 			t.Errorf("%s!%s type %v; want %v", tc.sheet, tc.cell, typ, tc.typ)
 		}
 	}
+	if !testQuotePrefixed(t, f, "Missing", "C2") || !testQuotePrefixed(t, f, "Summary", testFindCell(t, f, "Summary", "=e.csv")) {
+		t.Errorf("formula-like text is not quote-prefixed")
+	}
+	if got := testNumFmt(t, f, "Summary", "B3"); got != 4 {
+		t.Errorf("net difference (yuan) number format %d; want 4 (#,##0.00)", got)
+	}
 	rows, _ := f.GetRows("Summary")
 	var found bool
 	for _, r := range rows {
-		if len(r) >= 2 && r[0] == "Explained" && r[1] == "yes" {
+		if len(r) >= 2 && r[0] == "Explained (the differences add up)" && r[1] == "yes" {
 			found = true
 		}
 	}

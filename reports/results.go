@@ -1,9 +1,7 @@
 package reports
 
 import (
-	"archive/zip"
 	"bufio"
-	"compress/flate"
 	"encoding/binary"
 	"encoding/csv"
 	"fmt"
@@ -46,6 +44,12 @@ type ResultsOptions struct {
 	// SheetRowLimit is the number of rows per Results (and Retry) sheet, header included;
 	// 0 means MaxSheetRows. Smaller values exist for tests of the sheet continuation.
 	SheetRowLimit int
+	// Lang is the language of headers, sheet names, statuses and labels: "" means RunInfo's
+	// ParamLanguage, else the language of the input's header (svbatch.HeaderLang).
+	Lang svbatch.Lang
+	// TZ is the one time zone of every time in the workbook: nil means RunInfo's ParamTimeZone,
+	// else GMT+8 (svbatch.GMT8).
+	TZ *time.Location
 }
 
 // Results writes a results file: .xlsx (sheets Results, Results (2) …, Summary, Retry) or .csv
@@ -61,6 +65,12 @@ type Results struct {
 	extraHeader []string
 	info        RunInfo
 	limit       int
+	lang        svbatch.Lang
+	tz          *time.Location
+	// retryKeep are the input columns the Retry sheet repeats: all but svbatch's own Retry columns
+	// of a Retry sheet sent again; srcCol is the input's source_row column (-1: none).
+	retryKeep []int
+	srcCol    int
 
 	sum    resSummary
 	row    []any    // reused cell values of one Results row
@@ -75,11 +85,14 @@ type Results struct {
 
 	// XLSX form.
 	xf        *excelize.File
-	sw        *excelize.StreamWriter // the current Results sheet
-	sheetN    int                    // number of Results sheets started
-	sheetRow  int                    // last row written on the current Results sheet
+	b         *book
+	sw        *streamSheet // the current Results sheet
+	sheetN    int          // number of Results sheets started
+	sheetRow  int          // last row written on the current Results sheet
 	boldStyle int
 	textStyle int
+	st        resStyles
+	colBase   []int    // each Results column's base style (its quote-prefixed variant for formula-like text)
 	retryFile *os.File // Retry rows (the input's raw cells), spooled; Close copies them to the Retry sheet
 	retryBuf  *bufio.Writer
 	retryRows int
@@ -107,8 +120,19 @@ func NewResults(path string, inputHeader, extraHeader []string, info RunInfo, op
 		limit:       limit,
 		sum:         newResSummary(),
 		row:         make([]any, len(ResultsColumns)+len(extraHeader)),
+		srcCol:      -1,
 	}
 	var err error
+	if w.lang, w.tz, err = resLangZone(info, inputHeader, opt); err != nil {
+		return nil, fmt.Errorf("results %s: %w", path, err)
+	}
+	for i, h := range w.inputHeader {
+		if !svbatch.IsRetryColumn(h) {
+			w.retryKeep = append(w.retryKeep, i)
+		} else if n, _ := svbatch.ResultColumnName(h); n == svbatch.ColSourceRow {
+			w.srcCol = i
+		}
+	}
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".csv":
 		err = w.resOpenCSV()
@@ -137,29 +161,82 @@ func (w *Results) resOpenCSV() error {
 	if _, err := w.csvBuf.WriteString("\uFEFF"); err != nil {
 		return err
 	}
-	hdr := append(append([]string(nil), ResultsColumns...), w.extraHeader...)
-	for i := len(ResultsColumns); i < len(hdr); i++ {
-		hdr[i] = SafeText(hdr[i])
+	hdr := make([]string, 0, len(ResultsColumns)+len(w.extraHeader))
+	for _, c := range ResultsColumns {
+		hdr = append(hdr, w.lang.Label(c))
+	}
+	for _, h := range w.extraHeader {
+		hdr = append(hdr, SafeText(h))
 	}
 	return w.csvW.Write(hdr)
+}
+
+// resLangZone decides the workbook's language and time zone: the options, else the run's
+// parameters, else the input header's language and GMT+8.
+func resLangZone(info RunInfo, inputHeader []string, opt ResultsOptions) (svbatch.Lang, *time.Location, error) {
+	lang, tz := opt.Lang, opt.TZ
+	for _, p := range info.Params {
+		switch {
+		case p[0] == ParamLanguage && lang == "" && p[1] != "":
+			l, err := svbatch.ParseLang(p[1])
+			if err != nil {
+				return "", nil, err
+			}
+			lang = l
+		case p[0] == ParamTimeZone && tz == nil && p[1] != "":
+			z, err := svbatch.ParseZone(p[1])
+			if err != nil {
+				return "", nil, err
+			}
+			tz = z
+		}
+	}
+	if lang == "" {
+		lang = svbatch.HeaderLang(inputHeader)
+	}
+	if tz == nil {
+		tz = svbatch.GMT8
+	}
+	return lang, tz, nil
+}
+
+// resStyles are the Results workbook's cell styles.
+type resStyles struct {
+	fen, yuan, date, retryHead, int int
 }
 
 // resOpenXLSX starts the workbook: styles, the first Results sheet, the Retry spool.
 func (w *Results) resOpenXLSX() error {
 	w.xf = excelize.NewFile()
-	if err := w.xf.SetSheetName("Sheet1", ResultsSheet); err != nil {
+	w.b = newBook(w.xf)
+	if err := w.xf.SetSheetName("Sheet1", ResultsSheetName(w.lang)); err != nil {
 		return err
 	}
 	var err error
 	if w.boldStyle, err = w.xf.NewStyle(&excelize.Style{
-		Font: &excelize.Font{Bold: true},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Font:      &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 	}); err != nil {
 		return err
 	}
 	// "@" (text) on id columns: a value the user types or fixes there stays text ("0012" keeps its zeros).
 	if w.textStyle, err = w.xf.NewStyle(&excelize.Style{NumFmt: 49}); err != nil {
 		return err
+	}
+	if w.st, err = resNewStyles(w.xf); err != nil {
+		return err
+	}
+	w.b.numStyle(w.st.yuan)
+	w.colBase = make([]int, len(ResultsColumns)+len(w.extraHeader))
+	for i, c := range svbatch.ResultColumns {
+		switch {
+		case resTextColumns[c.Name]:
+			w.colBase[i] = w.textStyle
+		}
+	}
+	for i := range w.extraHeader {
+		w.colBase[len(ResultsColumns)+i] = w.textStyle
 	}
 	if w.retryFile, err = os.CreateTemp("", "svbatch-retry-*"); err != nil {
 		return err
@@ -168,14 +245,38 @@ func (w *Results) resOpenXLSX() error {
 	return w.resNextSheet()
 }
 
+// resNewStyles makes the number, amount and date styles. The yuan style is used for nothing
+// else: its streamed cells become exact numbers (book.numStyle).
+func resNewStyles(f *excelize.File) (resStyles, error) {
+	var s resStyles
+	var err error
+	mk := func(st *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(st)
+		return id
+	}
+	dateFmt := "yyyy-mm-dd hh:mm:ss"
+	s.fen = mk(&excelize.Style{NumFmt: 3})  // #,##0
+	s.yuan = mk(&excelize.Style{NumFmt: 4}) // #,##0.00
+	s.date = mk(&excelize.Style{CustomNumFmt: &dateFmt})
+	s.int = mk(&excelize.Style{NumFmt: 1}) // 0
+	s.retryHead = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Color: "595959"},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"EDEDED"}},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	return s, err
+}
+
 // resColWidth is each fixed column's width in characters.
 var resColWidth = map[string]float64{
 	"row": 7, "brand_id": 14, "shop_id": 14, "operator_id": 14, "outer_order_id": 22,
-	"new_outer_order_id": 22, "operate_type": 13, "change_value": 14, "customer_id": 20, "mobile": 15,
+	"new_outer_order_id": 22, "operate_type": 13, "change_value": 14, "change_value_yuan": 16, "customer_id": 20, "mobile": 15,
 	"outer_id": 20, "outer_type": 11, "reason": 24, "request_id": 34, "status": 13, "note": 40,
-	"attempts": 9, "biz_success": 12, "result": 8, "result_code": 12, "result_desc": 24, "error_code": 11,
+	"attempts": 9, "biz_success": 12, "result": 9, "result_code": 12, "result_desc": 24, "error_code": 11,
 	"error_msg": 30, "error_sub_code": 28, "error_sub_msg": 40, "trace_id": 18, "latency_ms": 11,
-	"finished_at": 26,
+	"finished_at": 20,
 }
 
 // resTextColumns are the Results columns holding ids and codes: formatted as text.
@@ -201,29 +302,41 @@ func resHeaderWidth(s string) float64 {
 // resNextSheet flushes the current Results sheet, if any, and starts the next one with its header.
 func (w *Results) resNextSheet() error {
 	if w.sw != nil {
-		if err := w.sw.Flush(); err != nil {
-			return fmt.Errorf("sheet %s: %w", w.sw.Sheet, err)
+		if err := w.sw.finish(true, 1); err != nil {
+			return fmt.Errorf("sheet %s: %w", w.sw.name, err)
 		}
 		w.sw = nil
 	}
 	w.sheetN++
-	name := ResultsSheet
+	name := ResultsSheetName(w.lang)
 	if w.sheetN > 1 {
-		name = fmt.Sprintf("%s (%d)", ResultsSheet, w.sheetN)
+		name = fmt.Sprintf("%s (%d)", name, w.sheetN)
 		if _, err := w.xf.NewSheet(name); err != nil {
 			return fmt.Errorf("sheet %s: %w", name, err)
 		}
 	}
-	sw, err := w.xf.NewStreamWriter(name)
+	ss, err := w.b.newStream(name)
 	if err != nil {
 		return fmt.Errorf("sheet %s: %w", name, err)
 	}
-	for i, c := range ResultsColumns {
-		if err := sw.SetColWidth(i+1, i+1, resColWidth[c]); err != nil {
+	sw := ss.sw
+	for i, c := range svbatch.ResultColumns {
+		width := max(resColWidth[c.Name], resHeaderWidth(w.lang.Label(c.Name)))
+		if err := sw.SetColWidth(i+1, i+1, width); err != nil {
 			return err
 		}
-		if resTextColumns[c] {
-			if err := sw.SetColStyle(i+1, i+1, w.textStyle); err != nil {
+		style := w.colBase[i]
+		switch c.Kind {
+		case svbatch.KindNumber:
+			style = w.st.int
+			if c.Name == svbatch.ColChangeValue {
+				style = w.st.fen
+			}
+		case svbatch.KindTime:
+			style = w.st.date
+		}
+		if style != 0 {
+			if err := sw.SetColStyle(i+1, i+1, style); err != nil {
 				return err
 			}
 		}
@@ -242,15 +355,19 @@ func (w *Results) resNextSheet() error {
 	}
 	hdr := make([]any, 0, len(ResultsColumns)+len(w.extraHeader))
 	for _, c := range ResultsColumns {
-		hdr = append(hdr, excelize.Cell{StyleID: w.boldStyle, Value: c})
+		hdr = append(hdr, excelize.Cell{StyleID: w.boldStyle, Value: w.lang.Label(c)})
 	}
 	for _, h := range w.extraHeader {
-		hdr = append(hdr, excelize.Cell{StyleID: w.boldStyle, Value: SafeText(h)})
+		c, err := w.b.text(h, w.boldStyle)
+		if err != nil {
+			return err
+		}
+		hdr = append(hdr, c)
 	}
-	if err := sw.SetRow("A1", hdr); err != nil {
+	if err := ss.setRow(1, hdr); err != nil {
 		return fmt.Errorf("sheet %s: header: %w", name, err)
 	}
-	w.sw, w.sheetRow = sw, 1
+	w.sw, w.sheetRow = ss, 1
 	return nil
 }
 
@@ -286,12 +403,12 @@ func (w *Results) Write(r *svbatch.Result) error {
 }
 
 func (w *Results) resWrite(r *svbatch.Result) error {
-	resFillRow(w.row, r, len(w.extraHeader))
 	if w.csvW != nil {
-		for i, v := range w.row {
-			w.strRow[i] = resCSVValue(v)
-		}
+		w.resFillCSV(r)
 		return w.csvW.Write(w.strRow)
+	}
+	if err := w.resFillRow(r); err != nil {
+		return err
 	}
 	if w.sheetRow >= w.limit {
 		if err := w.resNextSheet(); err != nil {
@@ -299,25 +416,41 @@ func (w *Results) resWrite(r *svbatch.Result) error {
 		}
 	}
 	w.sheetRow++
-	if err := w.sw.SetRow("A"+strconv.Itoa(w.sheetRow), w.row); err != nil {
+	if err := w.sw.setRow(w.sheetRow, w.row); err != nil {
 		return err
 	}
 	if r.NeedsAttention() {
 		w.retryRows++
-		return resWriteSpool(w.retryBuf, r.Raw)
+		return resWriteSpool(w.retryBuf, w.retryRecord(r))
 	}
 	return nil
 }
 
-// resFillRow puts r's cell values, in ResultsColumns order then nExtra pass-through cells, into row:
-// int64 for numbers, string for text (user text through SafeText), nil for an empty cell.
-func resFillRow(row []any, r *svbatch.Result, nExtra int) {
-	text := func(s string) any {
-		if s == "" {
-			return nil
+// resText is r's text cell of column c as the workbook shows it: statuses and notes in the
+// workbook's language, the rest as it is.
+func (w *Results) resText(name, s string, r *svbatch.Result) string {
+	switch name {
+	case svbatch.ColStatus:
+		return w.lang.StatusLabel(svbatch.Status(s))
+	case svbatch.ColNote:
+		if w.lang == svbatch.LangZH {
+			if zh, ok := noteZH[s]; ok {
+				return zh
+			}
+			if r.NeedsAttention() {
+				return RetryReason(r, w.lang)
+			}
 		}
-		return SafeText(s)
 	}
+	return s
+}
+
+// resFillRow puts r's cells, in ResultsColumns order then the pass-through cells, into w.row:
+// int64 numbers, booleans, date-time cells in the workbook's zone, yuan as exact decimal text in
+// the yuan style (a number once zipped), text as it is (quote-prefixed when it starts like a
+// formula), nil for an empty cell.
+func (w *Results) resFillRow(r *svbatch.Result) error {
+	row := w.row
 	for i, c := range svbatch.ResultColumns {
 		v, ok := c.Cell(r)
 		if !ok {
@@ -326,34 +459,86 @@ func resFillRow(row []any, r *svbatch.Result, nExtra int) {
 		}
 		switch c.Kind {
 		case svbatch.KindText:
-			row[i] = SafeText(v.(string))
+			cell, err := w.b.text(w.resText(c.Name, v.(string), r), w.colBase[i])
+			if err != nil {
+				return err
+			}
+			row[i] = cell
 		case svbatch.KindNumber:
 			row[i] = v.(int64)
+		case svbatch.KindYuan:
+			row[i] = excelize.Cell{StyleID: w.st.yuan, Value: svbatch.FormatYuan(v.(int64))}
 		case svbatch.KindBool:
-			row[i] = strconv.FormatBool(v.(bool))
+			row[i] = v.(bool)
 		case svbatch.KindTime:
-			row[i] = v.(time.Time).In(svbatch.GMT8).Format(time.RFC3339) // one zone in the workbook
+			row[i] = excelize.Cell{StyleID: w.st.date, Value: v.(time.Time).In(w.tz)} // one zone in the workbook
 		}
 	}
 	n := len(ResultsColumns)
-	for i := 0; i < nExtra; i++ {
+	for i := range w.extraHeader {
+		row[n+i] = nil
 		if i < len(r.Extra) {
-			row[n+i] = text(r.Extra[i])
-		} else {
-			row[n+i] = nil
+			cell, err := w.b.text(r.Extra[i], w.textStyle)
+			if err != nil {
+				return err
+			}
+			row[n+i] = cell
+		}
+	}
+	return nil
+}
+
+// resFillCSV puts r's cells into w.strRow as CSV text: user text through SafeText (the "'" before
+// text that starts like a formula), yuan with two decimals, times in RFC 3339 in the zone.
+func (w *Results) resFillCSV(r *svbatch.Result) {
+	for i, c := range svbatch.ResultColumns {
+		v, ok := c.Cell(r)
+		if !ok {
+			w.strRow[i] = ""
+			continue
+		}
+		switch c.Kind {
+		case svbatch.KindText:
+			w.strRow[i] = SafeText(w.resText(c.Name, v.(string), r))
+		case svbatch.KindNumber:
+			w.strRow[i] = strconv.FormatInt(v.(int64), 10)
+		case svbatch.KindYuan:
+			w.strRow[i] = svbatch.FormatYuan(v.(int64))
+		case svbatch.KindBool:
+			w.strRow[i] = strconv.FormatBool(v.(bool))
+		case svbatch.KindTime:
+			w.strRow[i] = v.(time.Time).In(w.tz).Format(time.RFC3339)
+		}
+	}
+	n := len(ResultsColumns)
+	for i := range w.extraHeader {
+		w.strRow[n+i] = ""
+		if i < len(r.Extra) {
+			w.strRow[n+i] = SafeText(r.Extra[i])
 		}
 	}
 }
 
-// resCSVValue is a cell value as CSV text.
-func resCSVValue(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case int64:
-		return strconv.FormatInt(v, 10)
+// retryRecord is r's line on the Retry sheet: svbatch's own columns (the row in the original file,
+// the status, the reason), then the input's cells as read, without svbatch's own columns of a
+// Retry sheet sent again.
+func (w *Results) retryRecord(r *svbatch.Result) []string {
+	src := strconv.Itoa(r.Line)
+	if w.srcCol >= 0 && w.srcCol < len(r.Raw) {
+		if s := strings.TrimSpace(r.Raw[w.srcCol]); s != "" && s[0] != '0' && svbatch.AllDigits(s) {
+			src = s // the row of the file the first round read
+		}
 	}
-	return ""
+	rec := make([]string, 0, len(svbatch.RetryColumns)+len(w.retryKeep))
+	rec = append(rec, src, w.lang.StatusLabel(r.Status), RetryReason(r, w.lang))
+	for _, i := range w.retryKeep {
+		v := ""
+		if i < len(r.Raw) {
+			v = r.Raw[i]
+		}
+		rec = append(rec, v)
+	}
+	return rec
 }
 
 // Close writes the Summary and Retry sheets, saves the file and removes the temporary files. It
@@ -391,14 +576,14 @@ func (w *Results) resCloseCSV() error {
 }
 
 func (w *Results) resCloseXLSX() error {
-	if err := w.sw.Flush(); err != nil {
-		return fmt.Errorf("sheet %s: %w", w.sw.Sheet, err)
+	if err := w.sw.finish(true, 1); err != nil {
+		return fmt.Errorf("sheet %s: %w", w.sw.name, err)
 	}
 	if err := w.resWriteSummary(); err != nil {
-		return fmt.Errorf("sheet %s: %w", SummarySheet, err)
+		return fmt.Errorf("sheet %s: %w", SummarySheetName(w.lang), err)
 	}
 	if err := w.resWriteRetry(); err != nil {
-		return fmt.Errorf("sheet %s: %w", RetrySheet, err)
+		return fmt.Errorf("sheet %s: %w", RetrySheetName(w.lang), err)
 	}
 	// Results stays the active sheet (it was the first). No SetActiveSheet here: it would parse every
 	// streamed sheet back into memory.
@@ -409,13 +594,7 @@ func (w *Results) resCloseXLSX() error {
 	bw := bufio.NewWriterSize(out, 1<<20)
 	// excelize zips into a memory buffer by default; handing it a zip writer on the file keeps a
 	// million-row workbook out of memory (WriteToBuffer then returns an empty buffer).
-	w.xf.SetZipWriter(func(io.Writer) excelize.ZipWriter {
-		zw := zip.NewWriter(bw)
-		zw.RegisterCompressor(zip.Deflate, func(out io.Writer) (io.WriteCloser, error) {
-			return flate.NewWriter(out, flate.BestSpeed)
-		})
-		return zw
-	})
+	w.xf.SetZipWriter(w.b.zipper(func(io.Writer) excelize.ZipWriter { return fastZip(bw) }))
 	if _, err := w.xf.WriteToBuffer(); err != nil {
 		_ = out.Close()
 		_ = os.Remove(out.Name())
@@ -429,7 +608,10 @@ func (w *Results) resCloseXLSX() error {
 	return w.resCommit(out)
 }
 
-// resWriteRetry copies the spooled Retry rows into the Retry sheet(s) under the input's header.
+// resWriteRetry copies the spooled Retry rows into the Retry sheet(s): svbatch's own columns (the
+// row in the original file, the status, the reason in words), then the input's own columns under
+// its header, exactly as read, so the sheet can be fed back to svbatch run (which drops svbatch's
+// columns) and keeps every identity and request_id.
 func (w *Results) resWriteRetry() error {
 	if err := w.retryBuf.Flush(); err != nil {
 		return err
@@ -438,37 +620,46 @@ func (w *Results) resWriteRetry() error {
 		return err
 	}
 	rd := bufio.NewReaderSize(w.retryFile, 64<<10)
+	nOwn := len(svbatch.RetryColumns)
+	width := nOwn + len(w.retryKeep)
 
 	var (
-		sw    *excelize.StreamWriter
+		ss    *streamSheet
 		n     int // Retry sheets started
 		rowNo int
 		cells []any
 	)
 	start := func() error {
-		if sw != nil {
-			if err := sw.Flush(); err != nil {
+		if ss != nil {
+			if err := ss.finish(true, 1); err != nil {
 				return err
 			}
 		}
 		n++
-		name := RetrySheet
+		name := RetrySheetName(w.lang)
 		if n > 1 {
-			name = fmt.Sprintf("%s (%d)", RetrySheet, n)
+			name = fmt.Sprintf("%s (%d)", name, n)
 		}
 		if _, err := w.xf.NewSheet(name); err != nil {
 			return err
 		}
 		var err error
-		if sw, err = w.xf.NewStreamWriter(name); err != nil {
+		if ss, err = w.b.newStream(name); err != nil {
 			return err
 		}
-		if len(w.inputHeader) > 0 {
-			if err := sw.SetColStyle(1, len(w.inputHeader), w.textStyle); err != nil {
+		sw := ss.sw
+		for i, c := range svbatch.RetryColumns {
+			wd := map[string]float64{svbatch.ColSourceRow: 11, svbatch.ColRetryStatus: 12, svbatch.ColRetryReason: 60}[c]
+			if err := sw.SetColWidth(i+1, i+1, max(wd, resHeaderWidth(w.lang.Label(c)))); err != nil {
 				return err
 			}
-			for i, h := range w.inputHeader {
-				if err := sw.SetColWidth(i+1, i+1, resHeaderWidth(h)); err != nil {
+		}
+		if len(w.retryKeep) > 0 {
+			if err := sw.SetColStyle(nOwn+1, width, w.textStyle); err != nil {
+				return err
+			}
+			for i, k := range w.retryKeep {
+				if err := sw.SetColWidth(nOwn+i+1, nOwn+i+1, resHeaderWidth(w.inputHeader[k])); err != nil {
 					return err
 				}
 			}
@@ -476,12 +667,19 @@ func (w *Results) resWriteRetry() error {
 		if err := resFreezeHeader(sw); err != nil {
 			return err
 		}
-		hdr := make([]any, len(w.inputHeader))
-		for i, h := range w.inputHeader {
-			hdr[i] = excelize.Cell{StyleID: w.boldStyle, Value: h}
+		hdr := make([]any, 0, width)
+		for _, c := range svbatch.RetryColumns {
+			hdr = append(hdr, excelize.Cell{StyleID: w.st.retryHead, Value: w.lang.Label(c)})
+		}
+		for _, k := range w.retryKeep {
+			c, err := w.b.text(w.inputHeader[k], w.boldStyle)
+			if err != nil {
+				return err
+			}
+			hdr = append(hdr, c)
 		}
 		rowNo = 1
-		return sw.SetRow("A1", hdr)
+		return ss.setRow(1, hdr)
 	}
 	if err := start(); err != nil {
 		return err
@@ -498,21 +696,35 @@ func (w *Results) resWriteRetry() error {
 		}
 		rowNo++
 		cells = cells[:0]
-		for _, s := range rec {
-			// The input's own cells, exactly as read, so the sheet can be fed back to svbatch run
-			// and keep every identity and request_id. They are text cells: Excel does not evaluate
-			// them on opening.
-			if s == "" {
-				cells = append(cells, nil)
-			} else {
+		for j, s := range rec {
+			switch {
+			case j == 0: // the source row: a number
+				if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+					cells = append(cells, n)
+					continue
+				}
 				cells = append(cells, s)
+			case j < nOwn:
+				c, err := w.b.text(s, 0)
+				if err != nil {
+					return err
+				}
+				cells = append(cells, c)
+			default:
+				// The input's own cells, exactly as read; text that starts like a formula gets the
+				// quote prefix, so Excel never evaluates it, even when the cell is edited.
+				c, err := w.b.text(s, w.textStyle)
+				if err != nil {
+					return err
+				}
+				cells = append(cells, c)
 			}
 		}
-		if err := sw.SetRow("A"+strconv.Itoa(rowNo), cells); err != nil {
+		if err := ss.setRow(rowNo, cells); err != nil {
 			return err
 		}
 	}
-	return sw.Flush()
+	return ss.finish(true, 1)
 }
 
 // resWriteSpool appends one record to the Retry spool: a count, then each cell as length and bytes.

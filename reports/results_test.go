@@ -224,9 +224,13 @@ func TestResultsSheetsAndHeader(t *testing.T) {
 		t.Errorf("active sheet = %d; want 0 (Results)", got)
 	}
 	rows, _ := f.GetRows(ResultsSheet)
-	want := append(append([]string(nil), ResultsColumns...), "部门", "'=cmd|' /C calc'!A0")
+	want := append(append([]string(nil), ResultsColumns...), "部门", "=cmd|' /C calc'!A0")
 	if got := strings.Join(rows[0], "|"); got != strings.Join(want, "|") {
 		t.Errorf("header = %q; want %q", got, want)
+	}
+	evilHead, _ := excelize.CoordinatesToCellName(len(want), 1)
+	if !testQuotePrefixed(t, f, ResultsSheet, evilHead) {
+		t.Errorf("header %s %q is not quote-prefixed", evilHead, want[len(want)-1])
 	}
 	if len(rows) != 31 {
 		t.Errorf("Results rows = %d; want 31 (header + 30)", len(rows))
@@ -276,29 +280,31 @@ func TestResultsCellTypes(t *testing.T) {
 		row    int // sheet row
 		want   string
 		typ    excelize.CellType
+		quote  bool // quote-prefixed: shown as the text, never a formula
 	}{
-		{"row number is numeric", "row", 2, "2", excelize.CellTypeUnset},
-		{"leading zeros kept as text", "brand_id", 2, "0012", excelize.CellTypeInlineString},
-		{"shop id 000 kept as text", "shop_id", 2, "000", excelize.CellTypeInlineString},
-		{"18-digit order id exact text", "outer_order_id", 2, "100000000000000000", excelize.CellTypeInlineString},
-		{"18-digit customer id exact text", "customer_id", 2, "900000000000000000", excelize.CellTypeInlineString},
-		{"mobile is text", "mobile", 3, "13800000001", excelize.CellTypeInlineString},
-		{"operate_type numeric", "operate_type", 3, "2", excelize.CellTypeUnset},
-		{"change_value numeric fen", "change_value", 3, "38", excelize.CellTypeUnset},
-		{"attempts numeric", "attempts", 3, "1", excelize.CellTypeUnset},
-		{"latency numeric", "latency_ms", 3, "2", excelize.CellTypeUnset},
-		{"finished_at RFC 3339 text", "finished_at", 3, "2025-03-01T09:30:01+08:00", excelize.CellTypeInlineString},
-		{"biz_success text", "biz_success", 2, "true", excelize.CellTypeInlineString},
-		{"error_code numeric", "error_code", 3, "40", excelize.CellTypeUnset},
-		{"result_code text", "result_code", 2, "0", excelize.CellTypeInlineString},
-		{"status text", "status", 3, "failed", excelize.CellTypeInlineString},
-		{"formula neutralised", "reason", 4, "'=HYPERLINK(\"http://x\",\"y\")", excelize.CellTypeInlineString},
-		{"plus formula neutralised", "reason", 5, "'+SUM(1,2)", excelize.CellTypeInlineString},
-		{"plain negative number kept", "reason", 6, "-5", excelize.CellTypeInlineString},
-		{"at sign neutralised", "reason", 7, "'@A1", excelize.CellTypeInlineString},
-		{"error sub_msg neutralised", "error_sub_msg", 3, "'=缺少参数", excelize.CellTypeInlineString},
-		{"invalid row has no operate_type", "operate_type", 8, "", excelize.CellTypeUnset},
-		{"unanswered row has no biz_success", "biz_success", 5, "", excelize.CellTypeUnset},
+		{"row number is numeric", "row", 2, "2", excelize.CellTypeUnset, false},
+		{"leading zeros kept as text", "brand_id", 2, "0012", excelize.CellTypeInlineString, false},
+		{"shop id 000 kept as text", "shop_id", 2, "000", excelize.CellTypeInlineString, false},
+		{"18-digit order id exact text", "outer_order_id", 2, "100000000000000000", excelize.CellTypeInlineString, false},
+		{"18-digit customer id exact text", "customer_id", 2, "900000000000000000", excelize.CellTypeInlineString, false},
+		{"mobile is text", "mobile", 3, "13800000001", excelize.CellTypeInlineString, false},
+		{"operate_type numeric", "operate_type", 3, "2", excelize.CellTypeUnset, false},
+		{"change_value numeric fen", "change_value", 3, "38", excelize.CellTypeUnset, false},
+		{"change_value_yuan numeric, fen/100 exactly", "change_value_yuan", 3, "0.38", excelize.CellTypeUnset, false},
+		{"attempts numeric", "attempts", 3, "1", excelize.CellTypeUnset, false},
+		{"latency numeric", "latency_ms", 3, "2", excelize.CellTypeUnset, false},
+		{"finished_at a date-time in GMT+8", "finished_at", 3, "2025-03-01 09:30:01", excelize.CellTypeUnset, false},
+		{"biz_success boolean", "biz_success", 2, "TRUE", excelize.CellTypeBool, false},
+		{"error_code numeric", "error_code", 3, "40", excelize.CellTypeUnset, false},
+		{"result_code text", "result_code", 2, "0", excelize.CellTypeInlineString, false},
+		{"status text", "status", 3, "failed", excelize.CellTypeInlineString, false},
+		{"formula text kept, quote-prefixed", "reason", 4, "=HYPERLINK(\"http://x\",\"y\")", excelize.CellTypeInlineString, true},
+		{"plus formula kept, quote-prefixed", "reason", 5, "+SUM(1,2)", excelize.CellTypeInlineString, true},
+		{"plain negative number kept", "reason", 6, "-5", excelize.CellTypeInlineString, false},
+		{"at sign kept, quote-prefixed", "reason", 7, "@A1", excelize.CellTypeInlineString, true},
+		{"error sub_msg kept, quote-prefixed", "error_sub_msg", 3, "=缺少参数", excelize.CellTypeInlineString, true},
+		{"invalid row has no operate_type", "operate_type", 8, "", excelize.CellTypeUnset, false},
+		{"unanswered row has no biz_success", "biz_success", 5, "", excelize.CellTypeUnset, false},
 	}
 	for _, tc := range tests {
 		cell, _ := excelize.CoordinatesToCellName(col(tc.column), tc.row)
@@ -309,6 +315,34 @@ func TestResultsCellTypes(t *testing.T) {
 		typ, _ := f.GetCellType(ResultsSheet, cell)
 		if got != tc.want || typ != tc.typ {
 			t.Errorf("%s: %s = %q (type %v); want %q (type %v)", tc.name, cell, got, typ, tc.want, tc.typ)
+		}
+		if q := testQuotePrefixed(t, f, ResultsSheet, cell); q != tc.quote {
+			t.Errorf("%s: %s quote-prefixed = %v; want %v", tc.name, cell, q, tc.quote)
+		}
+	}
+	// Amount formats: fen #,##0 (3), yuan #,##0.00 (4); times a custom date-time format.
+	for _, tc := range []struct {
+		column string
+		numFmt int
+	}{{"change_value", 3}, {"change_value_yuan", 4}, {"finished_at", -1}} {
+		cell, _ := excelize.CoordinatesToCellName(col(tc.column), 3)
+		if got := testNumFmt(t, f, ResultsSheet, cell); got != tc.numFmt {
+			t.Errorf("%s number format = %d; want %d", tc.column, got, tc.numFmt)
+		}
+	}
+	// yuan == fen/100 exactly on every row: the stored value is the decimal text, no float.
+	raw, err := f.GetRows(ResultsSheet, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		row := raw[i+1]
+		fenCell, yuanCell := row[col("change_value")-1], row[col("change_value_yuan")-1]
+		if r.OperateType == 0 && r.ChangeValue == 0 {
+			continue
+		}
+		if fenCell != strconv.FormatInt(r.ChangeValue, 10) || yuanCell != svbatch.FormatYuan(r.ChangeValue) {
+			t.Errorf("row %d: fen %q yuan %q; want %d and %s", r.Line, fenCell, yuanCell, r.ChangeValue, svbatch.FormatYuan(r.ChangeValue))
 		}
 	}
 	// No cell anywhere is a formula.
@@ -323,10 +357,10 @@ func TestResultsCellTypes(t *testing.T) {
 			}
 		}
 	}
-	// Pass-through cells are neutralised text too.
+	// Pass-through cells keep their text, quote-prefixed when it looks like a formula.
 	evil, _ := excelize.CoordinatesToCellName(len(ResultsColumns)+2, 3)
-	if got, _ := f.GetCellValue(ResultsSheet, evil); got != "'=1+1" {
-		t.Errorf("pass-through %s = %q; want %q", evil, got, "'=1+1")
+	if got, _ := f.GetCellValue(ResultsSheet, evil); got != "=1+1" || !testQuotePrefixed(t, f, ResultsSheet, evil) {
+		t.Errorf("pass-through %s = %q (quote-prefixed %v); want %q, quote-prefixed", evil, got, testQuotePrefixed(t, f, ResultsSheet, evil), "=1+1")
 	}
 }
 
@@ -380,8 +414,8 @@ func TestResultsSheetContinuation(t *testing.T) {
 						lines = append(lines, r[0])
 					}
 				} else {
-					if rows[0][0] != resTestHeader[0] {
-						t.Errorf("%s header starts %q; want %q", sh, rows[0][0], resTestHeader[0])
+					if rows[0][0] != svbatch.ColSourceRow || rows[0][len(svbatch.RetryColumns)] != resTestHeader[0] {
+						t.Errorf("%s header starts %q; want %s, then the input's %q", sh, rows[0], svbatch.ColSourceRow, resTestHeader[0])
 					}
 					retry += len(rows) - 1
 				}
@@ -430,23 +464,44 @@ func TestResultsCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	sheet, _ := f.GetRows(ResultsSheet)
+	sheet, _ := f.GetRows(ResultsSheet, excelize.Options{RawCellValue: true})
 	if len(recs) != len(sheet) {
 		t.Fatalf("CSV rows = %d; want %d", len(recs), len(sheet))
 	}
 	for i := range recs {
 		// GetRows drops trailing empty cells; pad for comparison.
-		// encoding/csv's reader turns CR LF inside a quoted cell into LF.
 		want := append(sheet[i], make([]string, len(recs[i])-len(sheet[i]))...)
-		if strings.Join(recs[i], "\x1f") != strings.ReplaceAll(strings.Join(want, "\x1f"), "\r\n", "\n") {
-			t.Fatalf("CSV row %d = %q; want %q", i+1, recs[i], want)
+		for j, got := range recs[i] {
+			w := want[j]
+			kind := svbatch.KindText
+			if j < len(svbatch.ResultColumns) && i > 0 {
+				kind = svbatch.ResultColumns[j].Kind
+			}
+			switch kind {
+			case svbatch.KindText:
+				// The CSV form keeps the "'" before formula-like text; encoding/csv's reader turns
+				// CR LF inside a quoted cell into LF.
+				w = strings.ReplaceAll(SafeText(w), "\r\n", "\n")
+			case svbatch.KindBool:
+				w = map[string]string{"1": "true", "0": "false", "": ""}[w]
+			case svbatch.KindTime:
+				if w != "" {
+					if tm, err := time.Parse(time.RFC3339, got); err != nil || !strings.HasSuffix(got, "+08:00") {
+						t.Errorf("CSV row %d finished_at %q (%v): want RFC 3339 in GMT+8", i+1, got, tm)
+					}
+					continue
+				}
+			}
+			if got != w {
+				t.Fatalf("CSV row %d column %d = %q; want %q", i+1, j+1, got, w)
+			}
 		}
 	}
 	// Spot checks: exact ids, integer fen, CR LF kept inside a cell.
 	if got := recs[1][4]; got != "100000000000000000" {
 		t.Errorf("outer_order_id = %q; want 100000000000000000", got)
 	}
-	if got := recs[8][12]; got != "line\nbreak" && got != "line\r\nbreak" {
+	if got := recs[8][13]; got != "line\nbreak" && got != "line\r\nbreak" {
 		t.Errorf("reason = %q; want the line break", got)
 	}
 	if strings.Contains(string(data), "s3cr3t") {
@@ -467,24 +522,32 @@ func TestResultsRetrySheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := strings.Join(rows[0], "|"), strings.Join(resTestHeader, "|"); got != want {
-		t.Fatalf("Retry header = %q; want the input's header %q", got, want)
+	wantHeader := append(append([]string(nil), svbatch.RetryColumns...), resTestHeader...)
+	if got, want := strings.Join(rows[0], "|"), strings.Join(wantHeader, "|"); got != want {
+		t.Fatalf("Retry header = %q; want svbatch's columns then the input's header %q", got, want)
 	}
 	var want [][]string
+	var wantRes []*svbatch.Result
 	for _, r := range rs {
 		if r.NeedsAttention() {
 			want = append(want, r.Raw)
+			wantRes = append(wantRes, r)
 		}
 	}
 	if len(rows)-1 != len(want) {
 		t.Fatalf("Retry rows = %d; want %d", len(rows)-1, len(want))
 	}
+	nOwn := len(svbatch.RetryColumns)
 	for i, w := range want {
-		got := append(rows[i+1], make([]string, len(w)-len(rows[i+1]))...)
+		got := append(rows[i+1], make([]string, nOwn+len(w)-len(rows[i+1]))...)
 		// The input's cells come back exactly (ids, amounts, even formula-like text): the sheet is
 		// an input for svbatch run, and a changed identity would get another request_id.
-		if strings.Join(got, "\x1f") != strings.Join(w, "\x1f") {
-			t.Fatalf("Retry row %d = %q; want %q", i+2, got, w)
+		if strings.Join(got[nOwn:], "\x1f") != strings.Join(w, "\x1f") {
+			t.Fatalf("Retry row %d = %q; want %q", i+2, got[nOwn:], w)
+		}
+		r := wantRes[i]
+		if got[0] != strconv.Itoa(r.Line) || got[1] != string(r.Status) || got[2] != RetryReason(r, svbatch.LangEN) || got[2] == "" {
+			t.Errorf("Retry row %d: source row %q, status %q, reason %q; want %d, %s, %q", i+2, got[0], got[1], got[2], r.Line, r.Status, RetryReason(r, svbatch.LangEN))
 		}
 	}
 	// Every status that needs a person is there; succeeded and planned are not.
@@ -504,14 +567,14 @@ func TestResultsRetrySheet(t *testing.T) {
 			t.Errorf("status %s on Retry; want it absent", st)
 		}
 	}
-	// All Retry cells are text.
-	for c := 1; c <= len(resTestHeader); c++ {
+	// All the input's Retry cells are text.
+	for c := nOwn + 1; c <= nOwn+len(resTestHeader); c++ {
 		cell, _ := excelize.CoordinatesToCellName(c, 2)
 		if typ, _ := f.GetCellType(RetrySheet, cell); typ != excelize.CellTypeInlineString && typ != excelize.CellTypeUnset {
 			t.Errorf("Retry %s type %v; want text", cell, typ)
 		}
 	}
-	if typ, _ := f.GetCellType(RetrySheet, "G2"); typ != excelize.CellTypeInlineString {
+	if typ, _ := f.GetCellType(RetrySheet, "J2"); typ != excelize.CellTypeInlineString {
 		t.Errorf("Retry amount cell type %v; want text (as read)", typ)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -13,7 +14,7 @@ import (
 // resStatusOrder is the order statuses are listed in on the Summary sheet; others follow sorted.
 var resStatusOrder = []svbatch.Status{
 	svbatch.Succeeded, svbatch.Failed, svbatch.Unknown, svbatch.Skipped, svbatch.Conflict,
-	svbatch.AlreadyDone, svbatch.Invalid, svbatch.Planned, svbatch.Pending, svbatch.Sending,
+	svbatch.AlreadyDone, svbatch.SucceededAfterFix, svbatch.Invalid, svbatch.Planned, svbatch.Pending, svbatch.Sending,
 }
 
 // resOpNames are the Summary columns for operate_type 1–4; index 4 collects anything else.
@@ -101,11 +102,13 @@ func resSecretName(name string) bool {
 	return strings.Contains(n, "secret") || strings.Contains(n, "password") || strings.Contains(n, "密钥")
 }
 
-// resWriteSummary fills the Summary sheet: counts, amounts in fen and in yuan by status × operation,
-// the run parameters, and a bar chart of rows by status.
+// resWriteSummary fills the Summary sheet, in the workbook's language: counts, amounts in fen and
+// in yuan (exact numbers) by status × operation, the run parameters (numbers, booleans and times
+// as such, never the secret), and a bar chart of rows by status.
 func (w *Results) resWriteSummary() error {
 	f := w.xf
-	const sh = SummarySheet
+	l := w.lang
+	sh := SummarySheetName(l)
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
@@ -117,27 +120,31 @@ func (w *Results) resWriteSummary() error {
 	}
 	totalCol := len(ops) + 2 // column index (1-based) of "total"
 
-	if err := f.SetColWidth(sh, "A", "A", 30); err != nil {
+	if err := f.SetColWidth(sh, "A", "A", 34); err != nil {
 		return err
 	}
 	lastCol, _ := excelize.ColumnNumberToName(totalCol)
-	if err := f.SetColWidth(sh, "B", lastCol, 16); err != nil {
+	if err := f.SetColWidth(sh, "B", lastCol, 18); err != nil {
 		return err
 	}
 	row := 1
+	cellName := func(col, r int) string {
+		c, _ := excelize.CoordinatesToCellName(col, r)
+		return c
+	}
 	set := func(col, r int, v any) error {
-		cell, err := excelize.CoordinatesToCellName(col, r)
-		if err != nil {
-			return err
+		if s, ok := v.(string); ok {
+			return w.b.setText(sh, cellName(col, r), s, 0)
 		}
-		return f.SetCellValue(sh, cell, v)
+		return f.SetCellValue(sh, cellName(col, r), v)
+	}
+	styled := func(col, r, style int) error {
+		return f.SetCellStyle(sh, cellName(col, r), cellName(col, r), style)
 	}
 	bold := func(c1, c2, r int) error {
-		a, _ := excelize.CoordinatesToCellName(c1, r)
-		b, _ := excelize.CoordinatesToCellName(c2, r)
-		return f.SetCellStyle(sh, a, b, w.boldStyle)
+		return f.SetCellStyle(sh, cellName(c1, r), cellName(c2, r), w.boldStyle)
 	}
-	if err := set(1, row, "svbatch results summary"); err != nil {
+	if err := set(1, row, pick(l, "svbatch results summary", "svbatch 运行结果汇总")); err != nil {
 		return err
 	}
 	if err := bold(1, 1, row); err != nil {
@@ -145,21 +152,37 @@ func (w *Results) resWriteSummary() error {
 	}
 	row += 2
 
-	// cellValue turns a sum into a cell: the number, or text when it overflowed or is shown as yuan.
 	type kind int
 	const (
 		kCount kind = iota
 		kFen
 		kYuan
 	)
-	cellValue := func(c resCell, k kind) any {
-		switch {
-		case c.ovf:
-			return "overflow"
-		case k == kYuan:
-			return svbatch.FormatYuan(c.v)
+	// put writes a sum as a number: counts and fen as integers, yuan as the exact decimal (fen/100
+	// as text, never a float); a sum that overflowed is the word "overflow".
+	put := func(col, r int, c resCell, k kind) error {
+		if c.ovf {
+			return set(col, r, pick(l, "overflow", "溢出"))
 		}
-		return c.v
+		var err error
+		style := w.st.fen
+		switch k {
+		case kYuan:
+			err = f.SetCellDefault(sh, cellName(col, r), svbatch.FormatYuan(c.v))
+			style = w.st.yuan
+		default:
+			err = f.SetCellInt(sh, cellName(col, r), c.v)
+		}
+		if err != nil {
+			return err
+		}
+		return styled(col, r, style)
+	}
+	opName := func(op int) string {
+		if l == svbatch.LangZH {
+			return opNamesZH[op]
+		}
+		return resOpNames[op]
 	}
 	var countFirst, countLast int // rows of the counts table body, for the chart
 	table := func(title string, k kind) error {
@@ -170,15 +193,15 @@ func (w *Results) resWriteSummary() error {
 			return err
 		}
 		row++
-		if err := set(1, row, "status"); err != nil {
+		if err := set(1, row, pick(l, "status", "状态")); err != nil {
 			return err
 		}
 		for i, op := range ops {
-			if err := set(i+2, row, resOpNames[op]); err != nil {
+			if err := set(i+2, row, opName(op)); err != nil {
 				return err
 			}
 		}
-		if err := set(totalCol, row, "total"); err != nil {
+		if err := set(totalCol, row, pick(l, "total", "合计")); err != nil {
 			return err
 		}
 		if err := bold(1, totalCol, row); err != nil {
@@ -191,17 +214,17 @@ func (w *Results) resWriteSummary() error {
 		var colTotal [5]resCell
 		var grand resCell
 		for _, st := range statuses {
-			l := w.sum.lines[st]
-			if err := set(1, row, SafeText(string(st))); err != nil {
+			ln := w.sum.lines[st]
+			if err := set(1, row, l.StatusLabel(st)); err != nil {
 				return err
 			}
 			var lineTotal resCell
 			for i, op := range ops {
-				c := l.n[op]
+				c := ln.n[op]
 				if k != kCount {
-					c = l.fen[op]
+					c = ln.fen[op]
 				}
-				if err := set(i+2, row, cellValue(c, k)); err != nil {
+				if err := put(i+2, row, c, k); err != nil {
 					return err
 				}
 				lineTotal.add(c.v)
@@ -209,7 +232,7 @@ func (w *Results) resWriteSummary() error {
 				colTotal[op].add(c.v)
 				colTotal[op].ovf = colTotal[op].ovf || c.ovf
 			}
-			if err := set(totalCol, row, cellValue(lineTotal, k)); err != nil {
+			if err := put(totalCol, row, lineTotal, k); err != nil {
 				return err
 			}
 			grand.add(lineTotal.v)
@@ -219,35 +242,35 @@ func (w *Results) resWriteSummary() error {
 		if k == kCount {
 			countLast = row - 1
 		}
-		if err := set(1, row, "total"); err != nil {
+		if err := set(1, row, pick(l, "total", "合计")); err != nil {
 			return err
 		}
 		for i, op := range ops {
-			if err := set(i+2, row, cellValue(colTotal[op], k)); err != nil {
+			if err := put(i+2, row, colTotal[op], k); err != nil {
 				return err
 			}
 		}
-		if err := set(totalCol, row, cellValue(grand, k)); err != nil {
+		if err := put(totalCol, row, grand, k); err != nil {
 			return err
 		}
-		if err := bold(1, totalCol, row); err != nil {
+		if err := bold(1, 1, row); err != nil {
 			return err
 		}
 		row += 2
 		return nil
 	}
-	if err := table("Rows by status × operation", kCount); err != nil {
+	if err := table(pick(l, "Rows by status × operation", "按状态 × 操作类型统计行数"), kCount); err != nil {
 		return err
 	}
-	if err := table("Amounts in fen by status × operation", kFen); err != nil {
+	if err := table(pick(l, "Amounts in yuan by status × operation", "按状态 × 操作类型统计金额（元）"), kYuan); err != nil {
 		return err
 	}
-	if err := table("Amounts in yuan by status × operation", kYuan); err != nil {
+	if err := table(pick(l, "Amounts in fen by status × operation", "按状态 × 操作类型统计金额（分）"), kFen); err != nil {
 		return err
 	}
 
 	// The workbook's own facts, then the caller's run parameters.
-	if err := set(1, row, "Run"); err != nil {
+	if err := set(1, row, pick(l, "Run", "本次运行")); err != nil {
 		return err
 	}
 	if err := bold(1, 1, row); err != nil {
@@ -255,9 +278,19 @@ func (w *Results) resWriteSummary() error {
 	}
 	row++
 	facts := [][2]any{
-		{"rows", s.rows},
-		{"rows to retry (sheet Retry)", s.retryRows},
-		{"results sheets", int64(w.sheetN)},
+		{pick(l, "rows", "行数"), s.rows},
+		{pick(l, "rows to retry (sheet Retry)", "需处理的行（见“重试”表）"), s.retryRows},
+		{pick(l, "results sheets", "结果表数"), int64(w.sheetN)},
+	}
+	hasParam := map[string]bool{}
+	for _, p := range w.info.Params {
+		hasParam[p[0]] = true
+	}
+	if !hasParam[ParamLanguage] {
+		facts = append(facts, [2]any{paramLabel(l, ParamLanguage), string(l)})
+	}
+	if !hasParam[ParamTimeZone] {
+		facts = append(facts, [2]any{paramLabel(l, ParamTimeZone), ZoneLabel(w.tz)})
 	}
 	for _, p := range facts {
 		if err := set(1, row, p[0]); err != nil {
@@ -266,20 +299,24 @@ func (w *Results) resWriteSummary() error {
 		if err := set(2, row, p[1]); err != nil {
 			return err
 		}
+		if _, ok := p[1].(int64); ok {
+			if err := styled(2, row, w.st.fen); err != nil {
+				return err
+			}
+		}
 		row++
 	}
 	for _, p := range w.info.Params {
-		v := SafeText(p[1])
-		if resSecretName(p[0]) {
-			v = "(redacted)"
-		}
-		if err := set(1, row, SafeText(p[0])); err != nil {
+		if err := set(1, row, paramLabel(l, p[0])); err != nil {
 			return err
 		}
-		if err := set(2, row, v); err != nil {
+		if err := w.resParamCell(sh, cellName(2, row), p); err != nil {
 			return err
 		}
 		row++
+	}
+	if err := w.b.finishSheet(sh, false, 0); err != nil {
+		return err
 	}
 
 	if len(statuses) == 0 {
@@ -287,16 +324,63 @@ func (w *Results) resWriteSummary() error {
 	}
 	totalName, _ := excelize.ColumnNumberToName(totalCol)
 	chartCol, _ := excelize.ColumnNumberToName(totalCol + 2)
+	ref := "'" + strings.ReplaceAll(sh, "'", "''") + "'"
 	return f.AddChart(sh, chartCol+"3", &excelize.Chart{
 		Type: excelize.Bar,
 		Series: []excelize.ChartSeries{{
-			Name:       fmt.Sprintf("%s!$%s$%d", sh, totalName, countFirst-1),
-			Categories: fmt.Sprintf("%s!$A$%d:$A$%d", sh, countFirst, countLast),
-			Values:     fmt.Sprintf("%s!$%s$%d:$%s$%d", sh, totalName, countFirst, totalName, countLast),
+			Name:       fmt.Sprintf("%s!$%s$%d", ref, totalName, countFirst-1),
+			Categories: fmt.Sprintf("%s!$A$%d:$A$%d", ref, countFirst, countLast),
+			Values:     fmt.Sprintf("%s!$%s$%d:$%s$%d", ref, totalName, countFirst, totalName, countLast),
 		}},
-		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "Rows by status"}}},
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: pick(l, "Rows by status", "各状态行数")}}},
 		Legend:    excelize.ChartLegend{Position: "none"},
 		Dimension: excelize.ChartDimension{Width: 480, Height: 288},
 		PlotArea:  excelize.ChartPlotArea{ShowVal: true},
 	})
+}
+
+// resParamCell writes a run parameter's value: a number, a boolean or a date-time cell in the
+// workbook's zone when it is one, otherwise text; a secret never ("(redacted)").
+func (w *Results) resParamCell(sh, cell string, p [2]string) error {
+	f := w.xf
+	name, v := strings.ToLower(p[0]), p[1]
+	switch {
+	case resSecretName(p[0]):
+		return w.b.setText(sh, cell, pick(w.lang, "(redacted)", "（已隐藏）"), 0)
+	case numericParams[name] && isPlainNumber(v) && v != "":
+		if err := f.SetCellDefault(sh, cell, v); err != nil {
+			return err
+		}
+		return f.SetCellStyle(sh, cell, cell, w.st.int)
+	case v == "true" || v == "false":
+		return f.SetCellBool(sh, cell, v == "true")
+	case timeParams[name]:
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			if err := f.SetCellValue(sh, cell, t.In(w.tz)); err != nil {
+				return err
+			}
+			return f.SetCellStyle(sh, cell, cell, w.st.date)
+		}
+	case name == "outcome":
+		v = resOutcome(w.lang, v)
+	case name == ParamTimeZone:
+		if z, err := svbatch.ParseZone(v); err == nil {
+			v = ZoneLabel(z)
+		}
+	}
+	return w.b.setText(sh, cell, v, 0)
+}
+
+// resOutcome translates a run's outcome word.
+func resOutcome(l svbatch.Lang, v string) string {
+	if l != svbatch.LangZH {
+		return v
+	}
+	if zh, ok := map[string]string{"complete": "已完成", "interrupted": "已中断", "dry run: nothing sent": "试运行：未发送任何操作"}[strings.ToLower(v)]; ok {
+		return zh
+	}
+	if rest, ok := strings.CutPrefix(v, "stopped: "); ok {
+		return "已停止：" + rest
+	}
+	return v
 }

@@ -19,7 +19,8 @@ func TestResultsSummary(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := f.GetRows(SummarySheet)
+	// Raw values: the numbers as stored (the shown ones have thousands separators).
+	rows, err := f.GetRows(SummarySheet, excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,12 +89,32 @@ func TestResultsSummary(t *testing.T) {
 	if got := find("Amounts in yuan by status × operation", "total")[6]; got != svbatch.FormatYuan(totalFen) {
 		t.Errorf("grand total yuan = %s; want %s", got, svbatch.FormatYuan(totalFen))
 	}
-	// Amounts are numeric cells, yuan text.
-	for _, row := range []int{5} {
-		cell, _ := excelize.CoordinatesToCellName(2, row)
-		if typ, _ := f.GetCellType(SummarySheet, cell); typ != excelize.CellTypeUnset {
-			t.Errorf("Summary %s type %v; want a number", cell, typ)
+	// Counts, fen and yuan are numeric cells: #,##0 for counts and fen, #,##0.00 for yuan; the yuan
+	// cell holds fen/100 exactly as decimal text.
+	for _, tc := range []struct {
+		title  string
+		numFmt int
+	}{
+		{"Rows by status × operation", 3},
+		{"Amounts in fen by status × operation", 3},
+		{"Amounts in yuan by status × operation", 4},
+	} {
+		r := 0
+		for i, row := range rows {
+			if len(row) > 0 && row[0] == tc.title {
+				r = i + 3 // the title, the header, then the first status
+			}
 		}
+		cell, _ := excelize.CoordinatesToCellName(7, r) // total column
+		if typ, _ := f.GetCellType(SummarySheet, cell); typ != excelize.CellTypeUnset {
+			t.Errorf("Summary %s (%s) type %v; want a number", cell, tc.title, typ)
+		}
+		if got := testNumFmt(t, f, SummarySheet, cell); got != tc.numFmt {
+			t.Errorf("Summary %s (%s) number format %d; want %d", cell, tc.title, got, tc.numFmt)
+		}
+	}
+	if !testQuotePrefixed(t, f, SummarySheet, testFindCell(t, f, SummarySheet, "=finished with failures")) {
+		t.Errorf("Summary outcome %q is not quote-prefixed", "=finished with failures")
 	}
 	// Run parameters: shown in order, the secret redacted, formula text neutralised.
 	params := map[string]string{}
@@ -105,7 +126,8 @@ func TestResultsSummary(t *testing.T) {
 	for name, want := range map[string]string{
 		"gateway":    "http://127.0.0.1:8080/router/rest",
 		"app secret": "(redacted)",
-		"outcome":    "'=finished with failures",
+		"outcome":    "=finished with failures", // the text as given, quote-prefixed (never a formula)
+		"qps":        "20",
 		"rows":       "300",
 	} {
 		if params[name] != want {

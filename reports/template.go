@@ -3,6 +3,7 @@ package reports
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"svbatch"
 
 	"github.com/xuri/excelize/v2"
@@ -27,6 +28,8 @@ type Template struct {
 	Columns      []TemplateColumn
 	Instructions []string // paragraphs above the column table on the Instructions sheet
 	Labels       [4]string
+	// Lang names the Example and Instructions sheets (示例, 填写说明 in Chinese).
+	Lang svbatch.Lang
 }
 
 // templateRows is how far down the formats, lists and hints reach.
@@ -41,6 +44,7 @@ func WriteTemplate(path string, t Template) (err error) {
 			err = cerr
 		}
 	}()
+	b := newBook(f)
 	wrap := func(e error) error { return fmt.Errorf("template: %w", e) }
 	sheet := t.Sheet
 	if sheet == "" {
@@ -123,13 +127,48 @@ func WriteTemplate(path string, t Template) (err error) {
 	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return wrap(err)
 	}
+	if err := b.finishSheet(sheet, true, 1); err != nil {
+		return wrap(err)
+	}
 	if err := writeExample(f, t, headStyle, exampleStyle, exampleNum); err != nil {
+		return wrap(err)
+	}
+	if err := b.finishSheet(exampleSheet(t.Lang), true, 1); err != nil {
 		return wrap(err)
 	}
 	if err := writeInstructions(f, t, headStyle); err != nil {
 		return wrap(err)
 	}
-	return wrap0(saveWorkbook(f, path))
+	if err := b.finishSheet(instructionsSheet(t.Lang), false, 0); err != nil {
+		return wrap(err)
+	}
+	return wrap0(saveBook(b, path))
+}
+
+// exampleSheet and instructionsSheet are the template's other sheets' names in language l.
+func exampleSheet(l svbatch.Lang) string      { return pick(l, ExampleSheet, "示例") }
+func instructionsSheet(l svbatch.Lang) string { return pick(l, "Instructions", "填写说明") }
+
+// textWidth is the width of s in Excel's character units: CJK characters count double.
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= 0x2E80 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}
+
+// wrappedHeight is a row height (points) that shows s wrapped in a column width characters wide.
+func wrappedHeight(s string, width float64) float64 {
+	lines := 0
+	for _, para := range strings.Split(s, "\n") {
+		lines += max(1, int(float64(textWidth(para))/(width-2))+1)
+	}
+	return float64(lines) * 15.5
 }
 
 // ExampleSheet is the template's sheet with one filled-in example row: a sheet of its own, so the
@@ -138,7 +177,8 @@ const ExampleSheet = "Example"
 
 // writeExample writes the header and the example row on ExampleSheet.
 func writeExample(f *excelize.File, t Template, headStyle, textStyle, numStyle int) error {
-	if _, err := f.NewSheet(ExampleSheet); err != nil {
+	name := exampleSheet(t.Lang)
+	if _, err := f.NewSheet(name); err != nil {
 		return err
 	}
 	for i, c := range t.Columns {
@@ -146,14 +186,14 @@ func writeExample(f *excelize.File, t Template, headStyle, textStyle, numStyle i
 		if err != nil {
 			return err
 		}
-		if err := f.SetCellStr(ExampleSheet, col+"1", c.Header); err != nil {
+		if err := f.SetCellStr(name, col+"1", c.Header); err != nil {
 			return err
 		}
-		if err := f.SetCellStyle(ExampleSheet, col+"1", col+"1", headStyle); err != nil {
+		if err := f.SetCellStyle(name, col+"1", col+"1", headStyle); err != nil {
 			return err
 		}
 		if c.Width > 0 {
-			if err := f.SetColWidth(ExampleSheet, col, col, c.Width); err != nil {
+			if err := f.SetColWidth(name, col, col, c.Width); err != nil {
 				return err
 			}
 		}
@@ -163,19 +203,19 @@ func writeExample(f *excelize.File, t Template, headStyle, textStyle, numStyle i
 		cell := col + "2"
 		if c.Amount {
 			if n, err := strconv.ParseInt(c.Example, 10, 64); err == nil {
-				if err := f.SetCellInt(ExampleSheet, cell, n); err != nil {
+				if err := f.SetCellInt(name, cell, n); err != nil {
 					return err
 				}
-				if err := f.SetCellStyle(ExampleSheet, cell, cell, numStyle); err != nil {
+				if err := f.SetCellStyle(name, cell, cell, numStyle); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if err := f.SetCellStr(ExampleSheet, cell, c.Example); err != nil {
+		if err := f.SetCellStr(name, cell, c.Example); err != nil {
 			return err
 		}
-		if err := f.SetCellStyle(ExampleSheet, cell, cell, textStyle); err != nil {
+		if err := f.SetCellStyle(name, cell, cell, textStyle); err != nil {
 			return err
 		}
 	}
@@ -189,15 +229,35 @@ func wrap0(err error) error {
 	return nil
 }
 
-// writeInstructions adds the Instructions sheet: the paragraphs, then one line per column.
+// writeInstructions adds the Instructions sheet: the paragraphs, wrapped across the sheet's width,
+// then one line per column with its text wrapped.
 func writeInstructions(f *excelize.File, t Template, head int) error {
-	const sh = "Instructions"
+	sh := instructionsSheet(t.Lang)
 	if _, err := f.NewSheet(sh); err != nil {
 		return err
 	}
+	widths := []float64{22, 26, 80, 24}
+	wrapStyle, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
+	total := 0.0
+	for _, w := range widths {
+		total += w
+	}
 	r := 1
 	for _, p := range t.Instructions {
-		if err := f.SetCellStr(sh, fmt.Sprintf("A%d", r), p); err != nil {
+		a, d := fmt.Sprintf("A%d", r), fmt.Sprintf("D%d", r)
+		if err := f.SetCellStr(sh, a, p); err != nil {
+			return err
+		}
+		if err := f.MergeCell(sh, a, d); err != nil {
+			return err
+		}
+		if err := f.SetCellStyle(sh, a, d, wrapStyle); err != nil {
+			return err
+		}
+		if err := f.SetRowHeight(sh, r, wrappedHeight(p, total)); err != nil {
 			return err
 		}
 		r++
@@ -218,21 +278,26 @@ func writeInstructions(f *excelize.File, t Template, head int) error {
 	}
 	for _, c := range t.Columns {
 		r++
+		height := 15.5
 		for i, v := range []string{c.Header, c.Required, c.About, c.Example} {
 			cell, _ := excelize.CoordinatesToCellName(i+1, r)
 			if err := f.SetCellStr(sh, cell, v); err != nil {
 				return err
 			}
+			if err := f.SetCellStyle(sh, cell, cell, wrapStyle); err != nil {
+				return err
+			}
+			height = max(height, wrappedHeight(v, widths[i]))
+		}
+		if err := f.SetRowHeight(sh, r, height); err != nil {
+			return err
 		}
 	}
-	if err := f.SetColWidth(sh, "A", "A", 22); err != nil {
-		return err
+	for i, w := range widths {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if err := f.SetColWidth(sh, col, col, w); err != nil {
+			return err
+		}
 	}
-	if err := f.SetColWidth(sh, "B", "B", 16); err != nil {
-		return err
-	}
-	if err := f.SetColWidth(sh, "C", "C", 90); err != nil {
-		return err
-	}
-	return f.SetColWidth(sh, "D", "D", 24)
+	return nil
 }

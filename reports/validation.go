@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/xuri/excelize/v2"
+
+	"svbatch"
 )
 
 // CellError is one validation problem as the errors workbook shows it: the sheet row (header = 1),
@@ -29,9 +31,12 @@ type ValidationInput struct {
 	Next        func() (line int, cells []string, err error)
 	Errors      []CellError
 	ErrorsTotal int
+	// Lang is the language of the sheet names and the Errors sheet's labels ("" = the input
+	// header's language, svbatch.HeaderLang).
+	Lang svbatch.Lang
 }
 
-// Sheet names of the errors workbook.
+// Sheet names of the errors workbook (in Chinese 输入, 错误).
 const (
 	SheetInput  = "Input"
 	SheetErrors = "Errors"
@@ -54,9 +59,15 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 			err = cerr
 		}
 	}()
-	if err := f.SetSheetName("Sheet1", SheetInput); err != nil {
+	lang := in.Lang
+	if lang == "" {
+		lang = svbatch.HeaderLang(in.Header)
+	}
+	input := pick(lang, SheetInput, "输入")
+	if err := f.SetSheetName("Sheet1", input); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
+	b := newBook(f)
 	bad, err := f.NewStyle(&excelize.Style{
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
 		Font:   &excelize.Font{Color: "9C0006"},
@@ -93,10 +104,11 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 	}
 	var comments []excelize.Comment
 
-	sw, err := f.NewStreamWriter(SheetInput)
+	ss, err := b.newStream(input)
 	if err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
+	sw := ss.sw
 	if n := len(in.Header); n > 0 {
 		if err := sw.SetColWidth(1, n, 18); err != nil {
 			return fmt.Errorf("errors workbook: %w", err)
@@ -117,12 +129,28 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 			if i < len(cells) {
 				v = cells[i]
 			}
-			vals[i] = excelize.Cell{StyleID: normal, Value: SafeText(v)}
+			vals[i] = v
+		}
+		styles := make([]int, width)
+		for i := range styles {
+			styles[i] = normal
 		}
 		msgs := map[int][]string{}
 		for _, m := range marks {
-			vals[m.col] = excelize.Cell{StyleID: highlight, Value: vals[m.col].(excelize.Cell).Value}
+			styles[m.col] = highlight
 			msgs[m.col] = append(msgs[m.col], m.msg)
+		}
+		for i, v := range vals {
+			// The cell's text exactly as read (quote-prefixed when it starts like a formula), so
+			// the fixed workbook sent to svbatch run keeps every id and request_id.
+			st := styles[i]
+			if NeedsQuote(v.(string)) {
+				var err error
+				if st, err = b.quoteStyle(st); err != nil {
+					return err
+				}
+			}
+			vals[i] = excelize.Cell{StyleID: st, Value: v}
 		}
 		for col, ms := range msgs {
 			if len(comments) >= MaxComments {
@@ -133,8 +161,7 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 				Paragraph: []excelize.RichTextRun{{Text: strings.Join(ms, "\n")}}})
 		}
 		delete(byRow, line)
-		cell, _ := excelize.CoordinatesToCellName(1, line)
-		return sw.SetRow(cell, vals)
+		return ss.setRow(line, vals)
 	}
 	if err := writeRow(1, in.Header, head, badHead); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
@@ -156,34 +183,37 @@ func WriteValidation(path string, in ValidationInput) (err error) {
 		}
 		last = line
 	}
-	if err := sw.Flush(); err != nil {
+	if err := ss.finish(true, 1); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
 	if last > maxCommentedRows {
 		comments = nil // AddComment would load the whole sheet: highlights and the Errors sheet suffice
 	}
 	for _, c := range comments {
-		if err := f.AddComment(SheetInput, c); err != nil {
+		if err := f.AddComment(input, c); err != nil {
 			return fmt.Errorf("errors workbook: comment %s: %w", c.Cell, err)
 		}
 	}
-	if err := writeErrorsSheet(f, in, head, text); err != nil {
+	if err := writeErrorsSheet(b, lang, in, head, text); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
-	if err := saveWorkbook(f, path); err != nil {
+	if err := saveBook(b, path); err != nil {
 		return fmt.Errorf("errors workbook: %w", err)
 	}
 	return nil
 }
 
-func writeErrorsSheet(f *excelize.File, in ValidationInput, head, text int) error {
-	if _, err := f.NewSheet(SheetErrors); err != nil {
+func writeErrorsSheet(b *book, lang svbatch.Lang, in ValidationInput, head, text int) error {
+	f := b.f
+	name := pick(lang, SheetErrors, "错误")
+	if _, err := f.NewSheet(name); err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(SheetErrors)
+	ss, err := b.newStream(name)
 	if err != nil {
 		return err
 	}
+	sw := ss.sw
 	for i, w := range []float64{8, 10, 20, 28, 90} {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
 			return err
@@ -192,11 +222,19 @@ func writeErrorsSheet(f *excelize.File, in ValidationInput, head, text int) erro
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
+	wrap, err := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err != nil {
+		return err
+	}
 	hdr := []any{}
-	for _, h := range []string{"row", "cell", "column", "value", "message"} {
+	labels := []string{"row", "cell", "column", "value", "message"}
+	if lang == svbatch.LangZH {
+		labels = []string{"行", "单元格", "列", "值", "问题"}
+	}
+	for _, h := range labels {
 		hdr = append(hdr, excelize.Cell{StyleID: head, Value: h})
 	}
-	if err := sw.SetRow("A1", hdr); err != nil {
+	if err := ss.setRow(1, hdr); err != nil {
 		return err
 	}
 	r := 2
@@ -205,19 +243,35 @@ func writeErrorsSheet(f *excelize.File, in ValidationInput, head, text int) erro
 		if e.Col >= 0 {
 			ref, _ = excelize.CoordinatesToCellName(e.Col+1, e.Row)
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, r)
-		if err := sw.SetRow(cell, []any{e.Row, ref, excelize.Cell{StyleID: text, Value: SafeText(e.Column)},
-			excelize.Cell{StyleID: text, Value: SafeText(e.Value)}, SafeText(e.Message)}); err != nil {
+		col, err := b.text(e.Column, text)
+		if err != nil {
+			return err
+		}
+		val, err := b.text(e.Value, text)
+		if err != nil {
+			return err
+		}
+		msg, err := b.text(e.Message, wrap)
+		if err != nil {
+			return err
+		}
+		var refCell any
+		if ref != "" {
+			refCell = ref
+		}
+		if err := ss.setRow(r, []any{e.Row, refCell, col, val, msg}); err != nil {
 			return err
 		}
 		r++
 	}
 	if in.ErrorsTotal > len(in.Errors) {
-		cell, _ := excelize.CoordinatesToCellName(1, r+1)
 		msg := fmt.Sprintf("%d problems in all; the first %d are listed. Fix these and validate again.", in.ErrorsTotal, len(in.Errors))
-		if err := sw.SetRow(cell, []any{"", "", "", "", msg}); err != nil {
+		if lang == svbatch.LangZH {
+			msg = fmt.Sprintf("共 %d 个问题，这里列出前 %d 个。请先改正这些，再重新检查。", in.ErrorsTotal, len(in.Errors))
+		}
+		if err := ss.setRow(r+1, []any{nil, nil, nil, nil, msg}); err != nil {
 			return err
 		}
 	}
-	return sw.Flush()
+	return ss.finish(true, 1)
 }

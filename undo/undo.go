@@ -9,10 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
-	"strings"
 
 	"svbatch"
 )
@@ -45,6 +43,8 @@ type Plan struct {
 	Refunds []Op
 	Skipped []Skipped
 	Total   int64 // fen refunded by the plan
+
+	charges []*charge // the run's charges, with what the run itself refunded (CheckUndo)
 }
 
 // Columns is the undo file's header: canonical input columns.
@@ -75,17 +75,8 @@ type charge struct {
 }
 
 // FromResults plans the undo of the run whose results src holds (every Results sheet). A row
-// moved money when its status is succeeded, or already_done (it succeeded in an earlier run).
+// moved money when its status is succeeded, already_done or succeeded_after_fix (movedRows).
 func FromResults(src Source) (*Plan, error) {
-	col := map[string]int{}
-	for i, h := range src.Header() {
-		col[strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))] = i
-	}
-	for _, c := range []string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColChangeValue, svbatch.ColStatus} {
-		if _, ok := col[c]; !ok {
-			return nil, fmt.Errorf("results: column %s missing (is this a results file of svbatch run?)", c)
-		}
-	}
 	var charges []*charge
 	byOuter := map[string]*charge{} // brand + outer_order_id of a charge
 	var refunds []struct {
@@ -93,35 +84,14 @@ func FromResults(src Source) (*Plan, error) {
 		amount int64
 	}
 	plan := &Plan{}
-	for {
-		line, cells, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("results: %w", err)
-		}
-		get := func(c string) string {
-			if i, ok := col[c]; ok && i < len(cells) {
-				return svbatch.Unneutralise(strings.TrimSpace(cells[i]))
-			}
-			return ""
-		}
-		if st := get(svbatch.ColStatus); st != string(svbatch.Succeeded) && st != string(svbatch.AlreadyDone) {
-			continue // moved no money
-		}
-		if r := get(svbatch.ColRow); r != "" {
-			if n, err := strconv.Atoi(r); err == nil {
-				line = n
-			}
-		}
+	err := movedRows(src, func(line int, get func(string) string) error {
 		op, err := svbatch.ParseOperateType(get(svbatch.ColOperateType))
 		if err != nil {
-			return nil, fmt.Errorf("results row %d: %w", line, err)
+			return fmt.Errorf("results row %d: %w", line, err)
 		}
 		amount, err := svbatch.ParseAmount(get(svbatch.ColChangeValue), svbatch.Fen, false)
 		if err != nil {
-			return nil, fmt.Errorf("results row %d: change_value: %w", line, err)
+			return fmt.Errorf("results row %d: change_value: %w", line, err)
 		}
 		outer, brand := get(svbatch.ColOuterOrderID), get(svbatch.ColBrandID)
 		switch op {
@@ -143,12 +113,17 @@ func FromResults(src Source) (*Plan, error) {
 		case svbatch.Verify:
 			plan.Skipped = append(plan.Skipped, Skipped{line, op, outer, amount, "a verify (consumption) cannot be reversed through recharge.operate: compensate with a charge if needed"})
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, r := range refunds {
 		if c := byOuter[r.key]; c != nil {
 			c.refunded += r.amount
 		}
 	}
+	plan.charges = charges
 	for _, c := range charges {
 		left := c.op.ChangeValue - c.refunded
 		if left <= 0 {

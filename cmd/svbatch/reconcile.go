@@ -35,6 +35,7 @@ type reconcileOptions struct {
 	sheet          string
 	encoding       string
 	sheetRows      int // rows per category sheet (tests)
+	output         outputFlags
 }
 
 func newReconcileCmd(io *cmdIO) *cobra.Command {
@@ -92,6 +93,7 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 	f.StringVar(&o.encoding, "encoding", "auto", "encoding of a CSV expected ledger: auto, utf-8, gbk or gb18030")
 	f.IntVar(&o.sheetRows, "sheet-rows", 0, "rows per category sheet, header included (default Excel's 1,048,576)")
 	_ = f.MarkHidden("sheet-rows")
+	o.output.addFlags(f, true)
 	return c
 }
 
@@ -206,6 +208,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	info := reports.ReconciliationInfo{
 		AsOf: asOf, Inputs: inputs, SheetRowLimit: o.sheetRows,
 		Params: [][2]string{{"amount unit of the expected ledger", unit.String()}},
+	}
+	if info.Lang, info.TZ, err = o.output.resolve(results.Header()); err != nil { // default: the results' language
+		return err
 	}
 	if err := reports.WriteReconciliationReport(out, rep, info); err != nil {
 		return withCode(exitFailed, err)

@@ -118,7 +118,7 @@ func TestReconcileWorkbookByteIdentical(t *testing.T) {
 		t.Errorf("Matched rows %q; want M-001 charge then refund", rows)
 	}
 	rows, _ = f.GetRows("Missing")
-	if len(rows) != 3 || rows[1][2] != "M-002" || rows[1][11] != "absent" || rows[2][11] != "failed" {
+	if len(rows) != 3 || rows[1][2] != "M-002" || rows[1][14] != "absent" || rows[2][14] != "failed" {
 		t.Errorf("Missing rows %q; want M-002 absent, M-003 failed", rows)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"svbatch/client"
 	"svbatch/dispatch"
 	"svbatch/job"
-	"svbatch/reports"
 )
 
 type runOptions struct {
@@ -48,6 +47,7 @@ type runOptions struct {
 	noProgress  bool
 	// sheetRowLimit overrides the Results sheet size (tests).
 	sheetRowLimit int
+	output        outputFlags // --lang, --tz
 }
 
 func newRunCmd(io *cmdIO) *cobra.Command {
@@ -89,6 +89,7 @@ printed, fix it and run the same command again.`,
 	o.conn.addFlags(f)
 	o.read.addFlags(f)
 	o.notify.addFlags(f)
+	o.output.addFlags(f, true)
 	f.StringVar(&o.read.idNamespace, "id-namespace", "", "namespace mixed into derived request_ids (a new namespace = new ids: use with care)")
 	f.Float64Var(&o.qps, "qps", 20, "requests per second at most, retries included: the app's quota (0 = no limit)")
 	f.IntVar(&o.burst, "burst", 0, "rate limiter burst (default 1)")
@@ -117,6 +118,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 	if err != nil {
 		return err
 	}
+	opt.Table.Sheet = retrySheetAlias(input, opt.Table.Sheet) // --sheet Retry names 重试 too
 	switch {
 	case o.qps < 0:
 		return usageErr("--qps must not be negative (0 = unlimited)")
@@ -132,6 +134,8 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		return usageErr("--log-format %q: want text or json", o.logFormat)
 	case o.notify.check() != nil:
 		return o.notify.check()
+	case o.output.check() != nil:
+		return o.output.check()
 	}
 	log := newLogger(cio.stderr, o.logFormat)
 	policy := client.DefaultRetryPolicy()
@@ -156,6 +160,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		Version:       version,
 		SheetRowLimit: o.sheetRowLimit,
 	}
+	cfg.Params = append(cfg.Params, o.output.params()...) // --lang, --tz: read by the results writer
 
 	// 0. --resolve: ask the platform about the journal's unknown rows before any resend.
 	if o.resolve && !o.dryRun {
@@ -406,7 +411,7 @@ func printSummary(w io.Writer, sum *job.Summary, o *runOptions) {
 	toFix := sum.Counts[svbatch.Failed] + sum.Counts[svbatch.Conflict] + sum.Counts[svbatch.Skipped]
 	unfinished := sum.Counts[svbatch.Pending] + sum.Counts[svbatch.Unknown]
 	if toFix > 0 && strings.EqualFold(filepath.Ext(out), ".xlsx") {
-		cmd := []string{"svbatch", "run", shellQuote(out), "--sheet", reports.RetrySheet, "--journal", shellQuote(jpath)}
+		cmd := []string{"svbatch", "run", shellQuote(out), "--sheet", retrySheetOf(out), "--journal", shellQuote(jpath)}
 		// The Retry sheet holds the rows as the file had them: read it the same way.
 		if o.read.mapping != "" {
 			m, err := filepath.Abs(o.read.mapping)
@@ -425,7 +430,7 @@ func printSummary(w io.Writer, sum *job.Summary, o *runOptions) {
 			cmd = append(cmd, "--retry-failed")
 		}
 		fmt.Fprintf(w, "%d row(s) to fix are on its %s sheet (failed, in conflict, or skipped after an earlier row of the account). Fix them there, then send them with the same journal:\n  %s\n",
-			toFix, reports.RetrySheet, strings.Join(cmd, " "))
+			toFix, retrySheetOf(out), strings.Join(cmd, " "))
 		if sum.Counts[svbatch.Failed] > 0 {
 			fmt.Fprintf(w, "(--retry-failed resends the rows that failed under a new request_id; skipped rows are sent as they are)\n")
 		}

@@ -136,10 +136,11 @@ func rtReadResults(t testing.TB, path string) []map[string]string {
 		}
 		defer f.Close()
 		for _, sh := range f.GetSheetList() {
-			if sh != reports.ResultsSheet && !strings.HasPrefix(sh, reports.ResultsSheet+" (") {
+			if sh != reports.ResultsSheet && !strings.HasPrefix(sh, reports.ResultsSheet+" (") &&
+				sh != reports.ResultsSheetZH && !strings.HasPrefix(sh, reports.ResultsSheetZH+" (") {
 				continue
 			}
-			rows, err := f.GetRows(sh)
+			rows, err := f.GetRows(sh, excelize.Options{RawCellValue: true}) // numbers as stored, not as shown
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,6 +155,11 @@ func rtReadResults(t testing.TB, path string) []map[string]string {
 		t.Fatalf("%s: no results", path)
 	}
 	hdr := table[0]
+	for i, h := range hdr {
+		if n, ok := svbatch.ResultColumnName(h); ok {
+			hdr[i] = n // the canonical name, whatever the workbook's language
+		}
+	}
 	var out []map[string]string
 	for _, r := range table[1:] {
 		m := map[string]string{}
@@ -161,6 +167,9 @@ func rtReadResults(t testing.TB, path string) []map[string]string {
 			if i < len(r) {
 				m[h] = r[i]
 			}
+		}
+		if st, ok := svbatch.ParseStatus(m["status"]); ok {
+			m["status"] = string(st)
 		}
 		out = append(out, m)
 	}

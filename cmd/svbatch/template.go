@@ -2,10 +2,10 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"svbatch"
 	"svbatch/batch"
 	"svbatch/reports"
 )
@@ -34,10 +34,11 @@ operate_type and outer_type, a hint on change_value (fen), an Example sheet with
 }
 
 func runTemplate(cio *cmdIO, o templateOptions) error {
-	lang := strings.ToLower(o.lang)
-	if lang != "en" && lang != "zh" {
+	l, err := svbatch.ParseLang(o.lang)
+	if err != nil {
 		return usageErr("--lang %q: want en or zh", o.lang)
 	}
+	lang := string(l)
 	if err := reports.WriteTemplate(o.out, templateFor(lang)); err != nil {
 		return withCode(exitFailed, err)
 	}
@@ -48,14 +49,14 @@ func runTemplate(cio *cmdIO, o templateOptions) error {
 // templateFor lays the canonical columns out as a template in lang.
 func templateFor(lang string) reports.Template {
 	zh := lang == "zh"
-	t := reports.Template{Sheet: "Operations"}
+	t := reports.Template{Sheet: "Operations", Lang: svbatch.Lang(lang)}
 	if zh {
 		t.Sheet = "操作"
 		t.Labels = [4]string{"列", "必填", "填写说明", "示例"}
 		t.Instructions = []string{
 			"svbatch 储值批量操作模板：每行一笔操作（充值、冻结、核销、充值回退）。",
-			"“Example”工作表有一行填写示例（不会被当作数据读取）；请从第 2 行起在本表填写。ID 和手机号列已设为文本格式，请勿改为数字格式。",
-			"金额单位为分（10000 = 100.00元）。填写完成后先运行：svbatch validate 文件名.xlsx",
+			"“示例”工作表有一行填写示例（不会被当作数据读取）；请从第 2 行起在本表填写。ID 和手机号列已设为文本格式，请勿改为数字格式，否则 Excel 会把长数字变成科学计数法或去掉开头的 0。",
+			"金额单位为分（10000 = 100.00元）。按元填写时，把金额列的表头写成“金额(元)”。填写完成后先运行：svbatch validate 文件名.xlsx，检查无误后再运行：svbatch run 文件名.xlsx",
 		}
 	} else {
 		t.Instructions = []string{
@@ -69,9 +70,7 @@ func templateFor(lang string) reports.Template {
 			Required: d.Required, About: d.About, Choices: d.Choices}
 		if zh {
 			c.Header, c.About, c.Choices = d.Chinese, d.AboutZ, d.ChoicesZ
-			if d.Name == batch.ColOperateType {
-				c.Example = "充值"
-			}
+			c.Required, c.Example = d.RequiredZ, d.ExampleZ
 		}
 		switch {
 		case d.Amount && zh:

@@ -16,9 +16,11 @@ func TestTemplate(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		lang, sheet, header, opChoice string
+		example, instructions         string // the other sheets' names
+		required, remark              string // the Instructions' 必填 of brand_id, the example's remark
 	}{
-		{"en", "Operations", "brand_id", "charge"},
-		{"zh", "操作", "品牌ID", "充值"},
+		{"en", "Operations", "brand_id", "charge", reports.ExampleSheet, "Instructions", "yes", "Member top-up"},
+		{"zh", "操作", "品牌ID", "充值", "示例", "填写说明", "是", "会员充值"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
 			t.Parallel()
@@ -32,8 +34,36 @@ func TestTemplate(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if got := f.GetSheetList(); len(got) != 3 || got[0] != tc.sheet || got[1] != reports.ExampleSheet || got[2] != "Instructions" {
-				t.Errorf("sheets %q; want [%s %s Instructions]", got, tc.sheet, reports.ExampleSheet)
+			if got := f.GetSheetList(); len(got) != 3 || got[0] != tc.sheet || got[1] != tc.example || got[2] != tc.instructions {
+				t.Errorf("sheets %q; want [%s %s %s]", got, tc.sheet, tc.example, tc.instructions)
+			}
+			// The Instructions speak the template's language: 必填 says 是/否, the example remark is
+			// Chinese, and no instruction is cut (wrapped text, the rows tall enough).
+			ins, _ := f.GetRows(tc.instructions)
+			var brandReq, remark string
+			for _, r := range ins {
+				if len(r) >= 4 && r[0] == tc.header {
+					brandReq = r[1]
+				}
+				if len(r) >= 4 && (r[0] == "reason" || r[0] == "备注") {
+					remark = r[3]
+				}
+				for _, c := range r {
+					if tc.lang == "zh" && (c == "yes" || c == "no" || c == "refunds") {
+						t.Errorf("Chinese Instructions hold the English word %q: %q", c, r)
+					}
+				}
+			}
+			if brandReq != tc.required || remark != tc.remark {
+				t.Errorf("Instructions: brand_id required %q, example remark %q; want %q, %q", brandReq, remark, tc.required, tc.remark)
+			}
+			if st, _ := f.GetCellStyle(tc.instructions, "A1"); st == 0 {
+				t.Errorf("the first instruction has no (wrapping) style")
+			} else if s, _ := f.GetStyle(st); s == nil || s.Alignment == nil || !s.Alignment.WrapText {
+				t.Errorf("the first instruction is not wrapped: %+v", s)
+			}
+			if h, _ := f.GetRowHeight(tc.instructions, 2); h < 30 {
+				t.Errorf("the second instruction's row is %.0f points high; want room for its wrapped lines", h)
 			}
 			header, _ := f.GetRows(tc.sheet)
 			if header[0][0] != tc.header || len(header[0]) != 13 {
@@ -78,7 +108,7 @@ func TestTemplate(t *testing.T) {
 			if rep, err := batch.Validate(path, batch.Options{}); err != nil || rep.Rows != 0 {
 				t.Errorf("validate template: %+v, %v; want no rows on the data sheet", rep, err)
 			}
-			rep, err := batch.Validate(path, batch.Options{Table: table.Options{Sheet: reports.ExampleSheet}})
+			rep, err := batch.Validate(path, batch.Options{Table: table.Options{Sheet: tc.example}})
 			if err != nil || !rep.OK() || rep.Rows != 1 {
 				t.Errorf("validate the Example sheet: %+v, %v; want one valid example row", rep, err)
 			}

@@ -68,4 +68,49 @@ func TestUndo(t *testing.T) {
 	if refunds != 3 {
 		t.Errorf("%d undo refunds applied; want 3 (once each)", refunds)
 	}
+
+	// The reconciliation of the run with its undo: net 0 on every account but F, whose refund
+	// failed, named with the reason; the freeze is counted apart.
+	stdout, stderr, code := runCLI(t, nil, "undo", results, "--check", undoFile+".results.xlsx")
+	if code != 1 {
+		t.Fatalf("undo --check: exit %d; want 1 (F is not undone)\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"4 account(s) charged", "NOT undone: 1 account(s) net 9.00 yuan (900 fen)",
+		"1332 F: net 9.00 yuan: the refund UNDO-CH-4 of charge CH-4 did not succeed", "1 freeze/verify row(s), 2.00 yuan"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("undo --check does not say %q:\n%s", want, stdout)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if f := strings.Fields(line); len(f) == 6 && f[0] == "1332" && f[1] != "F" && f[5] != "0.00" {
+			t.Errorf("account %s nets %s; want 0.00: %s", f[1], f[5], line)
+		}
+	}
+
+	// An undo with nothing in its way nets 0 on every account, and the sandbox's balances are back
+	// at their opening 0.
+	g2 := rtStart(t, sandbox.Config{})
+	in2 := rtWriteCSV(t, t.TempDir(), "clean.csv", []rtOp{
+		{brand: "1332", outer: "CH-1", op: "charge", fen: 1000, customer: "A"},
+		{brand: "1332", outer: "CH-1", newOuter: "RF-1", op: "refund", fen: 300, customer: "A"},
+		{brand: "1332", outer: "CH-2", op: "charge", fen: 500, mobile: "13800000000"},
+	})
+	if _, stderr, code := runCLI(t, g2.env(), "run", in2, "--yes", "--qps", "0"); code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, nil, "undo", in2+".results.xlsx"); code != 0 {
+		t.Fatalf("undo: exit %d\n%s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, g2.env(), "run", in2+".results.xlsx.undo.csv", "--yes", "--qps", "0"); code != 0 {
+		t.Fatalf("run the undo: exit %d\n%s", code, stderr)
+	}
+	stdout, stderr, code = runCLI(t, nil, "undo", in2+".results.xlsx", "--check", in2+".results.xlsx.undo.csv.results.xlsx")
+	if code != 0 || !strings.Contains(stdout, "Net effect 0 on every account") {
+		t.Errorf("undo --check of a clean undo: exit %d; want 0 and net 0 everywhere\n%s%s", code, stdout, stderr)
+	}
+	for _, b := range g2.sb.Balances() {
+		if b.Available != 0 || b.Frozen != 0 {
+			t.Errorf("account %s/%s: %d available, %d frozen; want 0 (its opening balance)", b.CustomerID, b.Mobile, b.Available, b.Frozen)
+		}
+	}
 }

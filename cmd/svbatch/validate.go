@@ -22,6 +22,8 @@ type validateOptions struct {
 	out  string
 	json bool
 	show int
+
+	output outputFlags // --lang of the errors workbook
 }
 
 func newValidateCmd(io *cmdIO) *cobra.Command {
@@ -40,6 +42,7 @@ problem as row, column, value and message. No network. Exit 0 when every row is 
 	cmd.Flags().BoolVar(&o.json, "json", false, `print the report as JSON: {"file","encoding","rows","valid","errors":[{"row","column","value","message"}]}`)
 	cmd.Flags().StringVar(&o.out, "out", "", "also write the input back as a workbook with the bad cells highlighted and an Errors sheet")
 	cmd.Flags().IntVar(&o.show, "show", 20, "how many problems to print (human output)")
+	o.output.addFlags(cmd.Flags(), false)
 	return cmd
 }
 
@@ -53,7 +56,7 @@ func runValidate(cio *cmdIO, o validateOptions, path string) error {
 		return usageErr("%v", oneLine(err))
 	}
 	if o.out != "" {
-		if err := writeErrorsWorkbook(o.out, path, opt, rep); err != nil {
+		if err := writeErrorsWorkbook(o.out, path, opt, rep, o.output); err != nil {
 			return usageErr("%v", oneLine(err))
 		}
 	}
@@ -155,7 +158,7 @@ func plural(n int, s string) string {
 }
 
 // writeErrorsWorkbook streams the input again into the errors workbook.
-func writeErrorsWorkbook(out, path string, opt batch.Options, rep *batch.Report) error {
+func writeErrorsWorkbook(out, path string, opt batch.Options, rep *batch.Report, of outputFlags) error {
 	topt, err := batch.TableOptions(opt) // the same header row and options validate used
 	if err != nil {
 		return err
@@ -170,6 +173,9 @@ func writeErrorsWorkbook(out, path string, opt batch.Options, rep *batch.Report)
 		errs[i] = reports.CellError{Row: p.Row, Col: p.Col, Column: p.Column, Value: p.Value, Message: p.Message}
 	}
 	in := reports.ValidationInput{Source: path, Header: t.Header(), Next: t.Next, Errors: errs, ErrorsTotal: rep.ErrorsTotal}
+	if in.Lang, _, err = of.resolve(t.Header()); err != nil {
+		return err
+	}
 	if err := reports.WriteValidation(out, in); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil
