@@ -113,6 +113,12 @@ func runDemo(ctx context.Context, cio *cmdIO, o *demoOptions) error {
 		return withCode(code, fmt.Errorf("demo reconcile ended with exit code %d", code))
 	}
 
+	// The platform side: an operation applied on the platform directly, outside the run; the
+	// three-way reconcile finds it and proves every account's balance (reconcile_platform.go).
+	if err := demoPlatform(ctx, cio, sb, url, out, o, getenv); err != nil {
+		return err
+	}
+
 	fmt.Fprintf(cio.stdout, `
 Demo files in %s:
   operations.csv          the input: %s
@@ -123,8 +129,11 @@ Demo files in %s:
   expected_balances.csv   the closing balances the rows imply; checked against the sandbox's
   sandbox_balances.csv    the sandbox's closing balances ("actual")
   sandbox_operations.csv  every operation the sandbox applied, once each
+  reconciliation_platform.xlsx  the three-way proof: the platform's flows and balances as well
+  platform_cache.json     what the platform answered (a rerun of the three-way reconcile reads nothing)
 The reconciliation above reports the three planted breaks (missing, amount_mismatch, unexpected):
-that is what it is for. Everything else matched.
+that is what it is for. Everything else matched. The three-way one adds the operation applied on
+the platform outside the run (platform_only) and proves every account's balance from the platform.
 `, o.outDir, "the sample file, all four operations, several brands and shops")
 	return nil
 }

@@ -36,6 +36,7 @@ type reconcileOptions struct {
 	encoding       string
 	sheetRows      int // rows per category sheet (tests)
 	output         outputFlags
+	platform       platformFlags // --platform: the three-way reconciliation (reconcile_platform.go)
 }
 
 func newReconcileCmd(io *cmdIO) *cobra.Command {
@@ -57,12 +58,18 @@ closing balances differ are balance_mismatch.
 The net difference (actual total − expected total, fen: results that succeeded vs ledger rows expected
 to succeed) is split over the categories and checked: "explained" when the parts add up.
 
+With --platform (and the gateway flags, as for run) it also asks the platform what happened: the flows
+of the run's shops over its time window and each account's balance (read once, kept in --platform-cache).
+Rows and flows that disagree are platform_only, results_only or platform_amount_mismatch, and each
+account's balance is proved: opening + the window's flows = the closing balance the platform holds.
+
 Writes a workbook (Summary with a chart, one sheet per non-empty category sorted by the identity);
 the same inputs and --as-of give a byte-identical file. --json prints the summary as one object.
 Exit 0 when everything matched, 1 when anything did not, 2 when an input is unusable.`,
 		Example: `  svbatch reconcile out/batch.results.xlsx expected.xlsx
   svbatch reconcile results.csv expected.csv --json --tolerance 1
-  svbatch reconcile results.xlsx expected.csv --balances closing.csv --actual-balances http://127.0.0.1:8080/sandbox/balances.csv`,
+  svbatch reconcile results.xlsx expected.csv --balances closing.csv --actual-balances http://127.0.0.1:8080/sandbox/balances.csv
+  svbatch reconcile results.xlsx expected.csv --platform   # three-way: the platform's flows and balances too (gateway as for run)`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
 				return usageErr("reconcile needs RESULTS and EXPECTED, got %d argument(s) (see 'svbatch reconcile --help')", len(args))
@@ -94,6 +101,7 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 	f.IntVar(&o.sheetRows, "sheet-rows", 0, "rows per category sheet, header included (default Excel's 1,048,576)")
 	_ = f.MarkHidden("sheet-rows")
 	o.output.addFlags(f, true)
+	o.platform.addFlags(f)
 	return c
 }
 
@@ -211,6 +219,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	}
 	if info.Lang, info.TZ, err = o.output.resolve(results.Header()); err != nil { // default: the results' language
 		return err
+	}
+	if o.platform.on {
+		return runReconcilePlatform(cmd.Context(), cio, &o.platform, rep, info, resultsPath, out, o.json)
 	}
 	if err := reports.WriteReconciliationReport(out, rep, info); err != nil {
 		return withCode(exitFailed, err)
