@@ -149,6 +149,8 @@ func TestREADMECommandsRun(t *testing.T) {
 			sb.WriteBalancesCSV(f)
 			f.Close()
 		}, 0},
+		// right after the run, within the platform's read-after-write lag: refused, says when
+		{"reconcile tonight.xlsx.results.xlsx expected.xlsx --platform", nil, exitUsage},
 		{"undo tonight.xlsx.results.xlsx", nil, 0},
 		// tonight.xlsx verifies part of what it charges: those accounts cannot be refunded in full
 		{"run tonight.xlsx.results.xlsx.undo.csv", nil, exitFailed},
