@@ -213,7 +213,7 @@ func (p *Prepared) DryRun() (*Summary, error) {
 		r := dispatch.ResultOf(row, journal.Entry{}, false, 0, "")
 		r.Status, r.Note = svbatch.Planned, "dry run: not sent"
 		return r, nil
-	})
+	}, nil)
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", p.cfg.Out, err)}
 	}
@@ -300,14 +300,24 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispat
 		delete(maybe, row.Req.RequestID)
 		e, ok, err := byLine.Get(row.Line, row.Req.RequestID)
 		return dispatch.ResultOf(row, e, ok, runID, dc.FixRound), err
+	}, func() []reports.GoneRow {
+		// What is left in maybe is no longer in the file: listed in the results too.
+		for _, e := range maybe {
+			sum.Gone = append(sum.Gone, e)
+		}
+		slices.SortFunc(sum.Gone, func(a, b journal.Entry) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Key, b.Key)) })
+		rows := make([]reports.GoneRow, len(sum.Gone))
+		for i, e := range sum.Gone {
+			rows[i] = reports.GoneRow{Line: e.Line, RequestID: e.RequestID, State: e.State, Note: e.Note}
+			if s, ok := dispatch.SentOf(e); ok {
+				rows[i].Amount, rows[i].HasAmount = s.ChangeValue, true
+			}
+		}
+		return rows
 	})
 	if err != nil {
 		return nil, &SystemError{Err: fmt.Errorf("writing %s: %w", cfg.Out, err)}
 	}
-	for _, e := range maybe {
-		sum.Gone = append(sum.Gone, e)
-	}
-	slices.SortFunc(sum.Gone, func(a, b journal.Entry) int { return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Key, b.Key)) })
 	return sum, nil
 }
 
@@ -321,7 +331,8 @@ func (p *Prepared) info(started time.Time, outcome string) reports.RunInfo {
 }
 
 // writeResults streams the input once more, in line order, writing each row's result.
-func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (svbatch.Result, error)) (map[svbatch.Status]int, map[svbatch.Status]int64, error) {
+// gone (nil = none) names, once every row is written, the journal's rows no longer in the file.
+func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (svbatch.Result, error), gone func() []reports.GoneRow) (map[svbatch.Status]int, map[svbatch.Status]int64, error) {
 	w, err := reports.NewResults(p.cfg.Out, p.Plan.header, p.Plan.extra, info, reports.ResultsOptions{SheetRowLimit: p.cfg.SheetRowLimit})
 	if err != nil {
 		return nil, nil, err
@@ -358,6 +369,9 @@ func (p *Prepared) writeResults(info reports.RunInfo, result func(batch.Row) (sv
 			w.Close()
 			return nil, nil, err
 		}
+	}
+	if gone != nil {
+		w.SetGone(gone())
 	}
 	return counts, amounts, w.Close()
 }

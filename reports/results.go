@@ -96,6 +96,7 @@ type Results struct {
 	retryFile *os.File // Retry rows (the input's raw cells), spooled; Close copies them to the Retry sheet
 	retryBuf  *bufio.Writer
 	retryRows int
+	gone      []GoneRow // SetGone
 }
 
 // NewResults creates a results writer for path (.xlsx or .csv). inputHeader is the input file's header
@@ -584,6 +585,9 @@ func (w *Results) resCloseXLSX() error {
 	}
 	if err := w.resWriteRetry(); err != nil {
 		return fmt.Errorf("sheet %s: %w", RetrySheetName(w.lang), err)
+	}
+	if err := w.resWriteGone(); err != nil {
+		return fmt.Errorf("sheet %s: %w", pick(w.lang, GoneSheet, GoneSheetZH), err)
 	}
 	// Results stays the active sheet (it was the first). No SetActiveSheet here: it would parse every
 	// streamed sheet back into memory.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"svbatch"
 	"svbatch/sandbox"
@@ -49,5 +52,18 @@ func TestRunWarnsOfUnknownRowsGoneFromTheFile(t *testing.T) {
 	id := svbatch.RequestIDv1("", gone.brand, int(op), gone.outer, gone.newOuter)
 	if !strings.Contains(stderr, id) || !strings.Contains(stderr, "no longer in the file") {
 		t.Errorf("stderr does not name the gone row %s:\n%s", id, stderr)
+	}
+	// The results list it too, on a sheet of its own, with the amount that was sent.
+	f, err := excelize.OpenFile(in + ".results.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("Not in file", excelize.Options{RawCellValue: true})
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("Not in file sheet: %q, %v; want the header and the gone row", rows, err)
+	}
+	if r := rows[1]; len(r) < 5 || r[1] != id || r[2] != "unknown" || r[3] != strconv.FormatInt(gone.fen, 10) || r[4] != svbatch.FormatYuan(gone.fen) {
+		t.Errorf("gone row %q; want %s, unknown, %d fen", r, id, gone.fen)
 	}
 }
