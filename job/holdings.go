@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"svbatch"
 	"svbatch/batch"
@@ -60,9 +61,15 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 	defer r.Close()
 	byLine := j.Lookup()
 	h := &Holdings{LeftCount: map[svbatch.OperateType]int{}, LeftAmount: map[svbatch.OperateType]int64{}}
+	var taken []string // rows whose explicit request_id the journal holds for another operation
+	nTaken := 0
 	for {
 		row, _, err := r.Next()
 		if err == io.EOF {
+			if len(taken) > 0 {
+				return nil, inputErr("%s: %d row(s) give a request_id that journal %s already holds for another operation; nothing was sent: give each its own request_id\n  %s",
+					input, nTaken, path, strings.Join(taken, "\n  "))
+			}
 			return h, nil
 		}
 		if err != nil {
@@ -71,6 +78,20 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 		e, ok, err := byLine.Get(row.Line, row.Req.RequestID)
 		if err != nil {
 			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
+		}
+		if ok {
+			if s, has := dispatch.SentOf(e); has && s.BrandID != "" && (s.BrandID != row.Req.BrandID || s.OperateType != int(row.Req.OperateType) ||
+				s.OuterOrderID != row.Req.OuterOrderID || s.NewOuterOrderID != row.Req.NewOuterOrderID) {
+				nTaken++
+				if len(taken) < 10 {
+					taken = append(taken, fmt.Sprintf("row %d: request_id %s was sent for brand %s, %s, outer_order_id %s%s (the journal's row %d); this row is %s, outer_order_id %s%s",
+						row.Line, row.Req.RequestID, s.BrandID, svbatch.OperateType(s.OperateType), s.OuterOrderID, refundOf(s.NewOuterOrderID), e.Line,
+						row.Req.OperateType, row.Req.OuterOrderID, refundOf(row.Req.NewOuterOrderID)))
+				} else if len(taken) == 10 {
+					taken = append(taken, "…")
+				}
+				continue
+			}
 		}
 		v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, round, retryFailed))
 		if ok {
@@ -90,4 +111,11 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 			h.Conflict++
 		}
 	}
+}
+
+func refundOf(newOuter string) string {
+	if newOuter == "" {
+		return ""
+	}
+	return " refund " + newOuter
 }

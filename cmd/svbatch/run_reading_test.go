@@ -247,3 +247,33 @@ func TestRunOriginalAfterFix(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRefusesAnIDTheJournalHoldsForAnother: a file whose explicit request_id the journal
+// already holds for another operation (another outer_order_id) is refused before anything is sent,
+// naming both rows; without the check the two would share one journal entry.
+func TestRunRefusesAnIDTheJournalHoldsForAnother(t *testing.T) {
+	t.Parallel()
+	g := rtStart(t, sandbox.Config{})
+	dir := t.TempDir()
+	write := func(name, outer string) string {
+		p := filepath.Join(dir, name)
+		csv := "brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id,request_id\n1332,S1,op," + outer + ",charge,100,A,MY-ID-1\n"
+		if err := os.WriteFile(p, []byte(csv), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	journalPath := filepath.Join(dir, "shared.svbatch.db")
+	if _, stderr, code := runCLI(t, g.env(), "run", write("a.csv", "O-1"), "--journal", journalPath, "--yes", "--qps", "0"); code != 0 {
+		t.Fatalf("first file: exit %d\n%s", code, stderr)
+	}
+	before := g.sb.TotalRequests()
+	_, stderr, code := runCLI(t, g.env(), "run", write("b.csv", "O-2"), "--journal", journalPath, "--yes", "--qps", "0")
+	if code != 2 || !strings.Contains(stderr, "request_id MY-ID-1 was sent for brand 1332, charge, outer_order_id O-1") ||
+		!strings.Contains(stderr, "this row is charge, outer_order_id O-2") {
+		t.Errorf("second file: exit %d; want 2 naming both operations\n%s", code, stderr)
+	}
+	if g.sb.TotalRequests() != before {
+		t.Errorf("the refused run sent %d requests", g.sb.TotalRequests()-before)
+	}
+}
