@@ -3,11 +3,16 @@ package dispatch
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"svbatch"
 	"svbatch/batch"
 	"svbatch/journal"
 )
+
+// ResolvedNote starts the journal note of a row svbatch resolve decided by asking the platform
+// (its evidence follows): the results keep showing it after the row's own note.
+const ResolvedNote = "resolved by asking the platform: "
 
 // ResultOf is row's line on the Results sheet, from its journal entry (ok = the journal has one),
 // the current run's id and its round (Config.FixRound). A row the journal does not know was not
@@ -52,6 +57,9 @@ func ResultOf(row batch.Row, e journal.Entry, ok bool, runID int64, round string
 		r.Status, r.Note = v.Status, v.Note
 	case v.Status == svbatch.Failed && p.Changed:
 		r.Note = v.Note // failed in this run, and the row has changed since
+	}
+	if strings.HasPrefix(e.Note, ResolvedNote) && r.Note != e.Note {
+		r.Note += "; " + e.Note // the evidence stays visible
 	}
 	r.Answer = e.Answer
 	return r

@@ -30,7 +30,7 @@ import (
 const InFlightMargin = 2 * time.Minute
 
 // NotePrefix starts the note of every row resolve decided: the results and status show it.
-const NotePrefix = "resolved by asking the platform: "
+const NotePrefix = dispatch.ResolvedNote
 
 // Identity is what a row asks for: what resolve looks up and compares. ChangeValue in fen.
 type Identity struct {

@@ -132,6 +132,21 @@ func TestResolve(t *testing.T) {
 			t.Errorf("%s applied %d times; want once", o.outer, seen[o.outer])
 		}
 	}
+	// The results of the resume keep the evidence of each resolved row.
+	for _, r := range rtReadResults(t, in+".results.xlsx") {
+		if applied[r["outer_order_id"]] && strings.Contains(r["note"], "resolved by asking the platform") && !strings.Contains(r["note"], "flow") {
+			t.Errorf("row %s: note %q; want the flow as evidence", r["row"], r["note"])
+		}
+	}
+	resolved := 0
+	for _, r := range rtReadResults(t, in+".results.xlsx") {
+		if strings.Contains(r["note"], "resolved by asking the platform: applied") {
+			resolved++
+		}
+	}
+	if resolved != rep.Counts["succeeded"] {
+		t.Errorf("%d results rows show the platform's evidence; want %d", resolved, rep.Counts["succeeded"])
+	}
 	if out, _, code := runCLI(t, env, "resolve", in+".svbatch.db", "--lag", "0s"); code != 0 || !strings.Contains(out, "nothing to resolve") {
 		t.Errorf("second resolve: exit %d\n%s", code, out)
 	}
