@@ -87,15 +87,7 @@ func runResolve(ctx context.Context, cio *cmdIO, o resolveOptions, arg string) e
 	if _, err := os.Stat(path); err != nil {
 		return usageErr("journal %s: %v (give the journal with --journal)", path, errors.Unwrap(err))
 	}
-	secret, err := o.conn.resolve(cio.getenv)
-	if err != nil {
-		return err
-	}
-	cl, err := o.conn.newClient(secret)
-	if err != nil {
-		return err
-	}
-	rep, err := resolveJournal(ctx, cl, path, o.qps, o.lag)
+	rep, err := resolveJournal(ctx, cio, &o.conn, path, o.qps, o.lag)
 	if err != nil {
 		return err
 	}
@@ -132,8 +124,16 @@ func runResolve(ctx context.Context, cio *cmdIO, o resolveOptions, arg string) e
 }
 
 // resolveJournal opens the journal at path (taking its lock: no run may be using it) and resolves
-// its unknown and sending rows with reads paced at qps.
-func resolveJournal(ctx context.Context, cl *client.Client, path string, qps float64, lag time.Duration) (*resolve.Report, error) {
+// its unknown and sending rows through conn's gateway, with reads paced at qps.
+func resolveJournal(ctx context.Context, cio *cmdIO, conn *connFlags, path string, qps float64, lag time.Duration) (*resolve.Report, error) {
+	secret, err := conn.resolve(cio.getenv)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := conn.newClient(secret)
+	if err != nil {
+		return nil, err
+	}
 	j, err := journal.Open(path)
 	if err != nil {
 		if errors.Is(err, journal.ErrLocked) {
@@ -201,15 +201,7 @@ func runResolveFirst(ctx context.Context, cio *cmdIO, o *runOptions, input strin
 	if _, err := os.Stat(path); err != nil {
 		return nil // a first run: nothing to ask about
 	}
-	secret, err := o.conn.resolve(cio.getenv)
-	if err != nil {
-		return err
-	}
-	cl, err := o.conn.newClient(secret)
-	if err != nil {
-		return err
-	}
-	rep, err := resolveJournal(ctx, cl, path, o.qps, o.resolveLag)
+	rep, err := resolveJournal(ctx, cio, &o.conn, path, o.qps, o.resolveLag)
 	if err != nil {
 		return err
 	}
