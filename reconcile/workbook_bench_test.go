@@ -14,7 +14,13 @@ import (
 )
 
 // BenchmarkReconcileWorkbook1M adds writing the workbook (a ~990,000-row Matched sheet) to the join.
-func BenchmarkReconcileWorkbook1M(b *testing.B) {
+func BenchmarkReconcileWorkbook1M(b *testing.B) { benchWorkbook(b, false) }
+
+// BenchmarkReconcileMatchedCSV1M is the same with the Matched rows in a CSV beside the workbook, as
+// reconcile writes them past --matched-csv-above.
+func BenchmarkReconcileMatchedCSV1M(b *testing.B) { benchWorkbook(b, true) }
+
+func benchWorkbook(b *testing.B, matchedCSV bool) {
 	n := 1_000_000
 	if testing.Short() {
 		n = 100_000
@@ -35,7 +41,11 @@ func BenchmarkReconcileWorkbook1M(b *testing.B) {
 		rs.Close()
 		es.Close()
 		join := time.Since(t0)
-		if err := reports.WriteReconciliationReport(filepath.Join(dir, "rec.xlsx"), r, reports.ReconciliationInfo{AsOf: time.Unix(0, 0)}); err != nil {
+		info := reports.ReconciliationInfo{AsOf: time.Unix(0, 0)}
+		if matchedCSV {
+			info.MatchedCSV = filepath.Join(dir, "rec.matched.csv")
+		}
+		if err := reports.WriteReconciliationReport(filepath.Join(dir, "rec.xlsx"), r, info); err != nil {
 			b.Fatal(err)
 		}
 		all := time.Since(t0)

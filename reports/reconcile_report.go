@@ -1,8 +1,14 @@
 package reports
 
 import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
 	"iter"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"svbatch"
@@ -72,6 +78,19 @@ type ReconciliationInfo struct {
 	// Lang is the workbook's language ("" = English); TZ the zone of the as-of time (nil = GMT+8).
 	Lang svbatch.Lang
 	TZ   *time.Location
+	// MatchedCSV, when set, is where the Matched rows go instead of the workbook (a CSV beside
+	// it): the workbook's Matched sheet then says where they are. Nothing else changes. A million
+	// matched rows take most of a workbook's writing time and size, and nobody reads them in Excel.
+	MatchedCSV string
+}
+
+// DefaultMatchedCSVAbove is how many matched rows the reconciliation workbook holds before they
+// go to a CSV beside it instead (reconcile --matched-csv-above).
+const DefaultMatchedCSVAbove = 100_000
+
+// MatchedCSVPath is the CSV the Matched rows of the workbook at path go to: <stem>.matched.csv.
+func MatchedCSVPath(path string) string {
+	return strings.TrimSuffix(path, filepath.Ext(path)) + ".matched.csv"
 }
 
 var recRowColumns = []ReconciliationColumn{
@@ -171,9 +190,93 @@ func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (Recon
 				}})
 			continue
 		}
+		if c == reconcile.Matched && info.MatchedCSV != "" {
+			msg := fmt.Sprintf("The %d matched rows are in %s (a CSV beside this workbook: past the size a workbook holds comfortably).", t.Count, filepath.Base(info.MatchedCSV))
+			if info.Lang == svbatch.LangZH {
+				msg = fmt.Sprintf("%d 行一致记录在 %s（本工作簿旁的 CSV 文件：行数太多，不放进工作簿）。", t.Count, filepath.Base(info.MatchedCSV))
+			}
+			sheets = append(sheets, ReconciliationSheet{Name: names[c], Columns: []ReconciliationColumn{{Name: "note", Width: 100}},
+				Rows: func(yield func([]any) bool) { yield([]any{msg}) }})
+			continue
+		}
 		sheets = append(sheets, ReconciliationSheet{Name: names[c], Columns: rowCols, Rows: recRowCells(r, c, info.Lang)})
 	}
 	return sum, sheets
+}
+
+// WriteMatchedCSV writes the Matched rows of r to path, as UTF-8 CSV with a BOM under the
+// category sheets' header, amounts in fen (and yuan), text that starts like a formula prefixed
+// with ' (as svbatch's CSV outputs are): atomically, 0644.
+func WriteMatchedCSV(path string, r *reconcile.Report, l svbatch.Lang) error {
+	f, err := resCreateTemp(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	bw.WriteString("\uFEFF")
+	w := csv.NewWriter(bw)
+	cols := recLocalColumns(recRowColumns, l)
+	hdr := make([]string, 0, 2*len(cols))
+	for _, c := range cols {
+		hdr = append(hdr, c.Name)
+		if c.Amount {
+			hdr = append(hdr, c.Yuan)
+		}
+	}
+	werr := w.Write(hdr)
+	rec := make([]string, 0, len(hdr))
+	for cells := range recRowCells(r, reconcile.Matched, l) {
+		if werr != nil {
+			break
+		}
+		rec = rec[:0]
+		for i, v := range cells {
+			switch v := v.(type) {
+			case nil:
+				rec = append(rec, "")
+				if cols[i].Amount {
+					rec = append(rec, "")
+				}
+			case int64:
+				rec = append(rec, strconv.FormatInt(v, 10))
+				if cols[i].Amount {
+					rec = append(rec, svbatch.FormatYuan(v))
+				}
+			case string:
+				rec = append(rec, SafeText(v))
+			default:
+				rec = append(rec, fmt.Sprint(v))
+			}
+		}
+		werr = w.Write(rec)
+	}
+	w.Flush()
+	if werr == nil {
+		werr = w.Error()
+	}
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	if werr != nil {
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return fmt.Errorf("save %s: %w", path, err)
+	}
+	return nil
 }
 
 func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter.Seq[[]any] {
@@ -191,6 +294,11 @@ func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter
 // WriteReconciliationReport writes the reconciliation workbook of r to path (see
 // WriteReconciliationFile).
 func WriteReconciliationReport(path string, r *reconcile.Report, info ReconciliationInfo) error {
+	if info.MatchedCSV != "" {
+		if err := WriteMatchedCSV(info.MatchedCSV, r, info.Lang); err != nil {
+			return err
+		}
+	}
 	sum, sheets := ReconciliationWorkbook(r, info)
 	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit})
 }

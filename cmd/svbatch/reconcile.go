@@ -35,6 +35,7 @@ type reconcileOptions struct {
 	sheet          string
 	encoding       string
 	sheetRows      int // rows per category sheet (tests)
+	matchedCSV     int64
 	output         outputFlags
 	platform       platformFlags // --platform: the three-way reconciliation (reconcile_platform.go)
 }
@@ -100,6 +101,7 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 	f.StringVar(&o.encoding, "encoding", "auto", "encoding of a CSV expected ledger: auto, utf-8, gbk or gb18030")
 	f.IntVar(&o.sheetRows, "sheet-rows", 0, "rows per category sheet, header included (default Excel's 1,048,576)")
 	_ = f.MarkHidden("sheet-rows")
+	f.Int64Var(&o.matchedCSV, "matched-csv-above", reports.DefaultMatchedCSVAbove, "past this many matched rows, they go to <out>.matched.csv beside the workbook instead of its Matched sheet (which says so): a million-row Matched sheet is slow to write and to open; -1 = always in the workbook")
 	o.output.addFlags(f, true)
 	o.platform.addFlags(f)
 	return c
@@ -223,6 +225,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	if o.platform.on {
 		return runReconcilePlatform(cmd.Context(), cio, &o.platform, rep, info, resultsPath, out, o.json)
 	}
+	if n := rep.Totals(reconcile.Matched).Count; o.matchedCSV >= 0 && n > o.matchedCSV {
+		info.MatchedCSV = reports.MatchedCSVPath(out)
+	}
 	if err := reports.WriteReconciliationReport(out, rep, info); err != nil {
 		return withCode(exitFailed, err)
 	}
@@ -234,6 +239,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		fmt.Fprintf(cio.stdout, "%s\n", b)
 	} else {
 		printReconcileText(cio.stdout, rep, out)
+		if info.MatchedCSV != "" {
+			fmt.Fprintf(cio.stdout, "matched rows: %s (more than --matched-csv-above %d)\n", info.MatchedCSV, o.matchedCSV)
+		}
 	}
 	if !rep.AllMatched() {
 		return withCode(exitFailed, nil)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -190,5 +192,54 @@ func TestReconcileExitCodes(t *testing.T) {
 				t.Errorf("stderr %q; want it to contain %q", stderr, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestReconcileMatchedCSV: past --matched-csv-above, the matched rows go to <out>.matched.csv
+// (read back by Python's csv module when there is one, else Go's), the workbook's Matched sheet says
+// where, every other sheet and the exit code are as before; -1 keeps them in the workbook.
+func TestReconcileMatchedCSV(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "rec.xlsx")
+	stdout, stderr, code := recRun(t, "reconcile", recFixtures+"results.csv", recFixtures+"expected.csv", "--out", out, "--as-of", "2025-01-31", "--matched-csv-above", "1")
+	if code != exitFailed || !strings.Contains(stdout, "matched rows: "+filepath.Join(dir, "rec.matched.csv")) {
+		t.Fatalf("exit %d; want 1 naming the CSV\n%s%s", code, stdout, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "rec.matched.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs [][]string
+	if py, err := exec.LookPath("python3"); err == nil {
+		cmd := exec.Command(py, "-c", `import csv,json,sys; print(json.dumps(list(csv.reader(open(sys.argv[1], encoding="utf-8-sig")))))`, filepath.Join(dir, "rec.matched.csv"))
+		js, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(js, &recs); err != nil {
+			t.Fatal(err)
+		}
+	} else if recs, err = csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff")))).ReadAll(); err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 4 || recs[0][0] != "brand_id" || recs[1][2] != "M-001" || recs[1][1] != "1" || recs[2][1] != "4" {
+		t.Errorf("matched CSV %q; want the header, then M-001 charge and refund and 00123", recs)
+	}
+	f, err := excelize.OpenFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows("Matched")
+	missing, _ := f.GetRows("Missing")
+	f.Close()
+	if len(rows) != 2 || !strings.Contains(rows[1][0], "rec.matched.csv") || len(missing) != 3 {
+		t.Errorf("Matched sheet %q, Missing %d rows; want a pointer to the CSV, Missing unchanged", rows, len(missing))
+	}
+	if _, _, code := recRun(t, "reconcile", recFixtures+"results.csv", recFixtures+"expected.csv", "--out", filepath.Join(dir, "all.xlsx"), "--matched-csv-above", "-1"); code != exitFailed {
+		t.Fatalf("exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "all.matched.csv")); err == nil {
+		t.Error("--matched-csv-above -1 wrote a CSV")
 	}
 }
