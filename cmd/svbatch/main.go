@@ -142,6 +142,7 @@ Start with:  svbatch demo        (everything, against the embedded sandbox)
 		newReconcileCmd(io),
 		newStatusCmd(io),
 		newUndoCmd(io),
+		newServeCmd(io),
 		newResolveCmd(io),
 		newDemoCmd(io),
 	)
