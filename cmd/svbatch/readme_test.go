@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -155,6 +157,8 @@ func TestREADMECommandsRun(t *testing.T) {
 		// tonight.xlsx verifies part of what it charges: those accounts cannot be refunded in full
 		{"run tonight.xlsx.results.xlsx.undo.csv", nil, exitFailed},
 		{"undo tonight.xlsx.results.xlsx --check", nil, exitFailed},
+		{"serve adduser", nil, 0},
+		{"serve --data", nil, 0},
 		{"sandbox --addr", nil, 0},
 		{"sandbox --db", nil, 0},
 	}
@@ -181,8 +185,16 @@ func TestREADMECommandsRun(t *testing.T) {
 			runSandboxBriefly(t, args)
 			continue
 		}
+		if len(args) > 1 && args[0] == "serve" && args[1] != "adduser" {
+			runServeBriefly(t, args)
+			continue
+		}
+		stdin := ""
+		if len(args) > 1 && args[0] == "serve" && args[1] == "adduser" {
+			stdin = "a password of the README\n" // what the terminal would ask for
+		}
 		var out, errb bytes.Buffer
-		err := run(context.Background(), args, strings.NewReader(""), &out, &errb, func(k string) string { return env[k] })
+		err := run(context.Background(), args, strings.NewReader(stdin), &out, &errb, func(k string) string { return env[k] })
 		if code := exitCode(err, &errb); code != steps[step].want {
 			t.Errorf("README: %q: exit %d; want %d\n%s%s", line, code, steps[step].want, out.String(), errb.String())
 		}
@@ -313,5 +325,53 @@ func runSandboxBriefly(t *testing.T, args []string) {
 	cancel()
 	if code := <-done; code != 0 || !strings.Contains(out.String(), "listening") {
 		t.Errorf("README: svbatch %s: exit %d, stdout %q, stderr %q", strings.Join(args, " "), code, out.String(), errb.String())
+	}
+}
+
+// runServeBriefly starts svbatch serve as the README shows it, on a free loopback port, waits
+// until it says where it serves, checks that the page answers, and stops it.
+func runServeBriefly(t *testing.T, args []string) {
+	t.Helper()
+	for i, a := range args {
+		if a == "--addr" {
+			args[i+1] = "127.0.0.1:0"
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		err := run(ctx, args, strings.NewReader(""), &out, &errb, func(string) string { return "" })
+		done <- exitCode(err, &errb)
+	}()
+	re := regexp.MustCompile(`svbatch serve on (http://127\.0\.0\.1:[0-9]+)`)
+	deadline := time.Now().Add(20 * time.Second)
+	var url string
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(errb.String()); m != nil {
+			url = m[1]
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("README: svbatch %s ended at once: exit %d, stderr %q", strings.Join(args, " "), code, errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if url == "" {
+		t.Fatalf("README: svbatch %s did not say where it serves: %q", strings.Join(args, " "), errb.String())
+	}
+	resp, err := http.Get(url + "/")
+	if err != nil {
+		t.Fatalf("README: GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		t.Errorf("README: GET %s: %s", url, resp.Status)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("README: svbatch %s: exit %d after stopping, stderr %q", strings.Join(args, " "), code, errb.String())
 	}
 }
