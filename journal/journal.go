@@ -42,9 +42,12 @@ var ErrLocked = errors.New("journal is in use by another svbatch process")
 // ErrClosed is returned by a Journal's methods after Close.
 var ErrClosed = errors.New("journal is closed")
 
-// SchemaVersion is the version of the journal's tables this package reads and writes. Version 1
-// journals (no rows.sent column) are migrated when opened.
-const SchemaVersion = 2
+// SchemaVersion is the version of the journal's tables this package reads and writes. Older
+// journals are migrated when opened: version 1 had no rows.sent column; version 2 kept rows in a
+// table clustered by key (random request_ids), so every write touched a random page and a scan in
+// file order read the table at random. Version 3 keeps rows in the order they were first written
+// (a rowid table; the key is a unique index), which is file order.
+const SchemaVersion = 3
 
 // application is stored in the meta table; a database without it is not a journal.
 const application = "svbatch journal"
@@ -288,8 +291,14 @@ CREATE TABLE IF NOT EXISTS runs(
 	ended_at   TEXT NOT NULL DEFAULT '',
 	outcome    TEXT NOT NULL DEFAULT ''
 );
-CREATE TABLE IF NOT EXISTS rows(
-	key          TEXT PRIMARY KEY,
+` + schemaRows + `;
+CREATE INDEX IF NOT EXISTS rows_line ON rows(line, key);
+`
+
+// schemaRows creates the rows table (version 3): in the order rows were first written.
+const schemaRows = `CREATE TABLE IF NOT EXISTS rows(
+	id           INTEGER PRIMARY KEY,
+	key          TEXT NOT NULL UNIQUE,
 	line         INTEGER NOT NULL,
 	request_id   TEXT NOT NULL,
 	generation   INTEGER NOT NULL,
@@ -312,9 +321,7 @@ CREATE TABLE IF NOT EXISTS rows(
 	run_id       INTEGER NOT NULL,
 	updated_at   TEXT NOT NULL,
 	sent         TEXT NOT NULL DEFAULT ''
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rows_line ON rows(line, key);
-`
+)`
 
 const rowColumns = `key, line, request_id, generation, payload_hash, state, attempts, note,
 	answered, biz_success, result_ok, result_code, result_desc,
@@ -397,16 +404,12 @@ func (j *Journal) initSchema(ctx context.Context) (err error) {
 		}
 		switch ver {
 		case fmt.Sprint(SchemaVersion):
-		case "1":
-			// Version 1 had no rows.sent: its entries keep "" (what was sent is not known).
-			if _, err := tx.ExecContext(ctx, `ALTER TABLE rows ADD COLUMN sent TEXT NOT NULL DEFAULT ''`); err != nil {
-				return fmt.Errorf("migrate journal from schema version 1: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, fmt.Sprint(SchemaVersion)); err != nil {
-				return fmt.Errorf("migrate journal from schema version 1: %w", err)
+		case "1", "2":
+			if err := migrate(ctx, tx, ver); err != nil {
+				return fmt.Errorf("migrate journal from schema version %s: %w", ver, err)
 			}
 		default:
-			return fmt.Errorf("journal schema version %q; this svbatch reads versions 1 and %d (a newer svbatch wrote it?)", ver, SchemaVersion)
+			return fmt.Errorf("journal schema version %q; this svbatch reads versions 1 to %d (a newer svbatch wrote it?)", ver, SchemaVersion)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
@@ -656,6 +659,31 @@ func (j *Journal) writer() {
 			}
 		}
 	}
+}
+
+// migrate brings a version 1 or 2 journal to SchemaVersion inside tx: version 1 gets rows.sent
+// (empty: what was sent is not known); then the rows move, in line order, to the rowid table of
+// version 3 (schema creates it and its index once the old table is gone).
+func migrate(ctx context.Context, tx *sql.Tx, from string) error {
+	steps := []string{}
+	if from == "1" {
+		steps = append(steps, `ALTER TABLE rows ADD COLUMN sent TEXT NOT NULL DEFAULT ''`)
+	}
+	cols := rowColumns + `, updated_at`
+	steps = append(steps,
+		`ALTER TABLE rows RENAME TO rows_old`,
+		`DROP INDEX IF EXISTS rows_line`,
+		schemaRows,
+		`INSERT INTO rows(`+cols+`) SELECT `+cols+` FROM rows_old ORDER BY line, key`,
+		`DROP TABLE rows_old`,
+	)
+	for _, q := range steps {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE meta SET value = ? WHERE key = 'schema_version'`, fmt.Sprint(SchemaVersion))
+	return err
 }
 
 // commit writes the last version of each key in batch in one transaction and returns how many

@@ -1,7 +1,9 @@
 package journal
 
 import (
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"svbatch"
@@ -25,7 +27,7 @@ INSERT INTO rows VALUES('k1', 2, 'k1', 0, 'p1:abc', 'succeeded', 1, '', 1, 1, 1,
 `
 
 // TestMigrateV1: a version 1 journal opens, keeps its entries (with no record of what was sent),
-// records what is sent from then on, and is version 2 afterwards.
+// records what is sent from then on, and is the current version afterwards.
 func TestMigrateV1(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "v1.db")
@@ -56,7 +58,51 @@ func TestMigrateV1(t *testing.T) {
 		t.Errorf("sent after reopening %q", e.Sent)
 	}
 	var ver string
-	if err := j.rdb.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&ver); err != nil || ver != "2" {
-		t.Errorf("schema_version %q, %v; want 2", ver, err)
+	if err := j.rdb.QueryRow(`SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&ver); err != nil || ver != fmt.Sprint(SchemaVersion) {
+		t.Errorf("schema_version %q, %v; want %d", ver, err, SchemaVersion)
+	}
+}
+
+// TestMigrateV2: a version 2 journal (rows clustered by key) moves to the rowid table of version
+// 3 in line order, keeping every field; Get, Each and the upsert work on the result.
+func TestMigrateV2(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	v2 := schemaV1 + `ALTER TABLE rows ADD COLUMN sent TEXT NOT NULL DEFAULT '';
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+INSERT INTO rows VALUES('k0', 1, 'k0', 0, 'p1:def', 'unknown', 2, 'n', 0, 0, 0, '', '', 10, 'x', '', '', 't0', 7,
+	'2026-11-01T00:00:02Z', 1, '2026-11-01T00:00:02Z', '{"fen":5}');`
+	if err := execSQL(path, v2); err != nil {
+		t.Fatal(err)
+	}
+	j, err := Open(path)
+	if err != nil {
+		t.Fatalf("open a version 2 journal: %v", err)
+	}
+	defer j.Close()
+	var keys []string
+	if err := j.Each(func(e Entry) error { keys = append(keys, e.Key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(keys, ",") != "k0,k1" {
+		t.Errorf("entries in line order %v; want k0,k1", keys)
+	}
+	e, ok, err := j.Get("k0")
+	if err != nil || !ok || e.State != svbatch.Unknown || e.Sent != `{"fen":5}` || e.ErrCode != 10 || e.LatencyMS != 7 {
+		t.Fatalf("k0 after migration %+v, %v, %v", e, ok, err)
+	}
+	e.State = svbatch.Succeeded
+	if err := j.Record(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if e, _, _ := j.Get("k0"); e.State != svbatch.Succeeded {
+		t.Errorf("k0 after an update: %s", e.State)
+	}
+	var id int64
+	if err := j.rdb.QueryRow(`SELECT id FROM rows WHERE key = 'k0'`).Scan(&id); err != nil || id != 1 {
+		t.Errorf("k0's rowid %d, %v; want 1 (the first line)", id, err)
 	}
 }
