@@ -170,6 +170,9 @@ func editable(j *Job) bool {
 
 // readOptions is how the job's file is read, as `svbatch run` flags would say it.
 func (s *Server) readOptions(j *Job) batch.Options {
+	if j.Adopted != nil {
+		return adoptedOptions(s.store, j) // as the journal's runs read it
+	}
 	o := batch.Options{Table: table.Options{Sheet: j.Sheet, HeaderRow: j.HeaderRow}, AmountUnit: j.Unit, IDNamespace: s.cfg.IDNamespace}
 	if len(j.Mapping) > 0 || len(j.Constants) > 0 {
 		o.MappingFile = s.store.path(j.ID, mappingName)
@@ -666,10 +669,20 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request, se *session) {
 		return
 	}
 	if s.cfg.Approval && j.Approver == "" {
-		s.fail(w, r, se, http.StatusForbidden, "forbidden", msg(langOf(r), "cannot_approve"))
-		return
+		// An adopted run was never approved on the page: an approver other than the one who
+		// adopted it approves it by resuming it (maker-checker).
+		if j.Adopted == nil || !canApprove(se, j) {
+			s.fail(w, r, se, http.StatusForbidden, "forbidden", msg(langOf(r), "cannot_approve"))
+			return
+		}
+		j.Approver, j.ApprovedAt = se.User, s.cfg.Now().UTC()
+		s.audit.log(AuditEntry{User: se.User, Action: "approve", Job: j.ID, Remote: remote(r), OK: true, Detail: "adopted run, approved by resuming it"})
 	}
 	if err := s.startRun(j, se.User, "resume"); err != nil {
+		if busyJournal(err) {
+			s.fail(w, r, se, http.StatusConflict, "journal_busy_title", err.Error())
+			return
+		}
 		s.fail(w, r, se, http.StatusConflict, "not_started", err.Error())
 		return
 	}

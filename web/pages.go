@@ -37,6 +37,7 @@ type homeData struct {
 	MaxMiB     int64
 	CanUpload  bool
 	Approval   bool
+	AdoptDir   string // the adopt form's folder; "" = no form
 }
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
@@ -45,7 +46,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, se *session) {
 		s.fail(w, r, se, http.StatusInternalServerError, "internal", err.Error())
 		return
 	}
-	d := homeData{MaxMiB: s.cfg.MaxUpload >> 20, CanUpload: canUpload(se), Approval: s.cfg.Approval}
+	d := homeData{MaxMiB: s.cfg.MaxUpload >> 20, CanUpload: canUpload(se), Approval: s.cfg.Approval, AdoptDir: s.cfg.AdoptDir}
 	for _, j := range jobs {
 		switch j.State {
 		case StateUnfinished, StateStoppedHard:
@@ -115,6 +116,8 @@ type jobData struct {
 	HasResults bool
 	MaxMiB     int64
 	Named      []string // mappings saved by name
+	Journal    *journalView
+	CanResume  bool
 }
 
 type constView struct{ Name, Value string }
@@ -159,6 +162,12 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request, se *session) {
 		}
 		unlock()
 	}
+	if j.Adopted != nil && s.active(j.ID) == nil {
+		unlock := s.lockJob(j.ID)
+		d.Journal = s.journalStatus(j)
+		unlock()
+	}
+	d.CanResume = canUpload(se) && (!s.cfg.Approval || j.Approver != "" || j.Adopted != nil && canApprove(se, j))
 	if ar := s.active(j.ID); ar != nil {
 		d.Running = true
 		p := ar.progress(s.cfg.Now())

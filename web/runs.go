@@ -110,7 +110,7 @@ func (s *Server) jobConfig(j *Job) job.Config {
 	jp["web_job"] = j.ID
 	return job.Config{
 		Input: s.store.path(j.ID, j.Input), Read: s.readOptions(j),
-		Out: s.store.path(j.ID, resultsName), Journal: s.store.path(j.ID, journalName),
+		Out: s.store.path(j.ID, resultsName), Journal: s.journalOf(j),
 		Dispatch: s.cfg.Dispatch, Params: params, JournalParams: jp, Version: s.cfg.Version,
 	}
 }

@@ -53,6 +53,11 @@ type Config struct {
 	IDNamespace   string
 	Version       string
 
+	// AdoptDir, when set, lets an uploader adopt a command-line run from the page by its path on
+	// the server: only files inside it (symlinks resolved) are accepted. "" = adoption only by
+	// 'svbatch serve adopt'.
+	AdoptDir string
+
 	MaxUpload     int64 // bytes; 0 = DefaultMaxUpload
 	SecureCookies bool  // cookies only over HTTPS (set when serving TLS)
 	Log           *slog.Logger
@@ -193,6 +198,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.authed(s.home))
 	mux.HandleFunc("GET /history", s.authed(s.history))
 	mux.HandleFunc("POST /upload", s.authed(s.upload))
+	mux.HandleFunc("POST /adopt", s.authed(s.adoptForm))
 	mux.HandleFunc("GET /jobs/{id}", s.authed(s.jobPage))
 	mux.HandleFunc("POST /jobs/{id}/map", s.authed(s.mapColumns))
 	mux.HandleFunc("POST /jobs/{id}/reupload", s.authed(s.reupload))

@@ -59,6 +59,10 @@ type Job struct {
 	Rows       int              `json:"rows,omitempty"`
 	Problems   int              `json:"problems,omitempty"`
 
+	// Adopted is set for a run started on the command line and brought onto the page (Adopt):
+	// its journal is the command line's, in place.
+	Adopted *Adoption `json:"adopted,omitempty"`
+
 	Expected string `json:"expected,omitempty"` // stored expected ledger name
 	Verdict  string `json:"verdict,omitempty"`  // "matched" | "breaks"
 }

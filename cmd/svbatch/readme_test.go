@@ -159,6 +159,7 @@ func TestREADMECommandsRun(t *testing.T) {
 		{"undo tonight.xlsx.results.xlsx --check", nil, exitFailed},
 		{"serve adduser", nil, 0},
 		{"serve --data", nil, 0},
+		{"serve adopt", nil, 0},
 		{"sandbox --addr", nil, 0},
 		{"sandbox --db", nil, 0},
 	}
@@ -185,7 +186,7 @@ func TestREADMECommandsRun(t *testing.T) {
 			runSandboxBriefly(t, args)
 			continue
 		}
-		if len(args) > 1 && args[0] == "serve" && args[1] != "adduser" {
+		if len(args) > 1 && args[0] == "serve" && args[1] != "adduser" && args[1] != "adopt" {
 			runServeBriefly(t, args)
 			continue
 		}

@@ -45,6 +45,7 @@ type serveOptions struct {
 	outageWait   time.Duration
 	onFailure    string
 	idNamespace  string
+	adoptDir     string
 }
 
 // defaultServeAddr is loopback: the page moves money, so reaching it from the network is a choice.
@@ -60,7 +61,9 @@ with the same headers), see every problem and download the file with the bad cel
 totals, have a second person approve (--approval), watch the run, download the results and reconcile
 them against the expected ledger. Runs use the same engine and journal as 'svbatch run': each job's
 journal is DATA/jobs/ID/journal.db ('svbatch status' reads it), and a run the server did not finish is
-resumed from its journal.
+resumed from its journal. The reverse: 'svbatch serve adopt INPUT' brings a run started with 'svbatch
+run' onto the page (its journal in place, its status, resumable there); with --adopt-dir, uploaders can
+adopt one from the page by its path inside that folder.
 
 Users and their roles (uploader, approver, viewer) are in --users, a file of bcrypt hashes made with
 'svbatch serve adduser NAME --role ROLE'. The page binds to loopback unless --addr says otherwise; a
@@ -83,7 +86,7 @@ non-loopback address needs --tls-cert and --tls-key (or --insecure-http, behind 
 		},
 	}
 	o.addFlags(cmd.Flags())
-	cmd.AddCommand(newAddUserCmd(io))
+	cmd.AddCommand(newAddUserCmd(io), newAdoptCmd(io))
 	return cmd
 }
 
@@ -107,6 +110,7 @@ func (o *serveOptions) addFlags(f *pflag.FlagSet) {
 	f.DurationVar(&o.outageWait, "outage-wait", dispatch.DefaultOutageWait, "wait this long for a gateway that stops answering mid-run")
 	f.StringVar(&o.onFailure, "on-failure", dispatch.OnFailureSkipAccount, "after a row fails: skip-account or continue")
 	f.StringVar(&o.idNamespace, "id-namespace", "", "namespace mixed into derived request_ids (as svbatch run --id-namespace)")
+	f.StringVar(&o.adoptDir, "adopt-dir", "", "let uploaders adopt command-line runs from the page by their path, only inside this folder (default: adoption only by 'svbatch serve adopt')")
 }
 
 // served is a running `svbatch serve`.
@@ -178,6 +182,15 @@ func startServe(ctx context.Context, cio *cmdIO, o *serveOptions) (*served, erro
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return nil, usageErr("--data: %v", err)
 	}
+	adoptDir := ""
+	if o.adoptDir != "" {
+		if adoptDir, err = filepath.Abs(o.adoptDir); err == nil {
+			_, err = os.Stat(adoptDir)
+		}
+		if err != nil {
+			return nil, usageErr("--adopt-dir: %v", err)
+		}
+	}
 	usersFile := o.usersFile
 	if usersFile == "" {
 		usersFile = filepath.Join(data, "users")
@@ -239,7 +252,7 @@ func startServe(ctx context.Context, cio *cmdIO, o *serveOptions) (*served, erro
 			{"id namespace", o.idNamespace}, {"retry failed", "false"}, {"sent by", "svbatch serve"}},
 		JournalParams: map[string]string{"gateway": o.conn.gateway, "app_key": o.conn.appKey, "qps": fmtFloat(o.qps),
 			"concurrency": strconv.Itoa(o.concurrency), "retry_failed": "false"},
-		IDNamespace: o.idNamespace, Version: version,
+		IDNamespace: o.idNamespace, Version: version, AdoptDir: adoptDir,
 		MaxUpload: o.maxUploadMiB << 20, SecureCookies: o.tlsCert != "", Log: log,
 	})
 	if err != nil {
