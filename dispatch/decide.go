@@ -14,8 +14,8 @@ type Prior struct {
 	State   svbatch.Status // the entry's state (Known only)
 	Sent    bool           // the row was sent (or may have been) before: a payload hash is recorded
 	Changed bool           // the row's payload differs from the one recorded (Sent only)
-	// FixedElsewhere: the recorded payload was sent by a Retry round other than this run's (the
-	// row was fixed on a Retry sheet and sent from there). Sent only.
+	// FixedElsewhere: the recorded payload was sent by a Retry round that fixed this very row (the
+	// original file's version of it, read now outside any round). Sent only.
 	FixedElsewhere bool
 	RetryFailed    bool // --retry-failed
 }
@@ -26,7 +26,9 @@ type Prior struct {
 func PriorOf(e journal.Entry, known bool, req client.RechargeRequest, round string, retryFailed bool) Prior {
 	sent := known && e.PayloadHash != ""
 	p := Prior{Known: known, State: e.State, Sent: sent, Changed: sent && !SamePayload(e.PayloadHash, req), RetryFailed: retryFailed}
-	if s, ok := SentOf(e); ok && sent && s.Round != "" && s.Round != round {
+	// Superseded by a fix only where this is the original file (no round) and its row is the one
+	// the fix replaced: any other file or version of the row asking otherwise is a conflict.
+	if s, ok := SentOf(e); ok && sent && s.Round != "" && round == "" && s.FixedFrom != "" && SamePayload(s.FixedFrom, req) {
 		p.FixedElsewhere = true
 	}
 	return p

@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"svbatch"
+	"svbatch/client"
+	"svbatch/journal"
 )
 
 // TestDecide covers every (journal state, sent before, payload same/changed, --retry-failed)
@@ -100,5 +102,46 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Decide(%+v): sends with status %q", k, v.Status)
 			}
 		}
+	}
+}
+
+// TestPriorOfFix: a row fixed on a Retry sheet supersedes exactly the original file's version of
+// it. That version, read outside any round, is succeeded_after_fix; another file sharing the
+// journal that asks the same operation otherwise, or a copy of the Retry sheet edited again, is a
+// conflict, whatever its name.
+func TestPriorOfFix(t *testing.T) {
+	t.Parallel()
+	orig := client.RechargeRequest{BrandID: "1332", OperateType: svbatch.Verify, OuterOrderID: "O1", ChangeValue: 300, CustomerID: "A"}
+	fixed := orig
+	fixed.ChangeValue = 100
+	other := orig
+	other.ChangeValue, other.CustomerID = 500, "B"
+	const round = "/home/u/a.xlsx.results.xlsx"
+	e := journal.Entry{Key: "k", RequestID: "k", State: svbatch.Succeeded, PayloadHash: PayloadHash(fixed),
+		Sent: SentRecord(fixed, round, PayloadHash(orig))}
+	tests := []struct {
+		name  string
+		req   client.RechargeRequest
+		round string
+		want  svbatch.Status
+	}{
+		{"the original row", orig, "", svbatch.SucceededAfterFix},
+		{"the fixed row again", fixed, round, svbatch.AlreadyDone},
+		{"another file asking otherwise", other, "", svbatch.Conflict},
+		{"a copy of the Retry sheet, edited again", other, "/home/u/copy.xlsx", svbatch.Conflict},
+		{"the original row, read as a Retry round", orig, "/home/u/copy.xlsx", svbatch.Conflict},
+	}
+	for _, tc := range tests {
+		if v := Decide(PriorOf(e, true, tc.req, tc.round, false)); v.Status != tc.want {
+			t.Errorf("%s: %s; want %s", tc.name, v.Status, tc.want)
+		}
+	}
+	// Through a second round, the first original is still the one superseded.
+	again := journal.Entry{PayloadHash: PayloadHash(fixed), Sent: SentRecord(fixed, round, PayloadHash(orig))}
+	if got := fixedFromOf(again, "/home/u/a.retry.results.xlsx"); got != PayloadHash(orig) {
+		t.Errorf("fixedFromOf a second round = %q; want the original's hash", got)
+	}
+	if got := fixedFromOf(journal.Entry{PayloadHash: "p1:x"}, ""); got != "" {
+		t.Errorf("fixedFromOf outside a round = %q; want none", got)
 	}
 }

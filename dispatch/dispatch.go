@@ -421,7 +421,7 @@ func (d *Dispatcher) handle(ctx context.Context, q queuedRow, failedAt int, isBl
 	req := row.Req
 	req.RequestID = e.RequestID
 	e.PayloadHash = hash
-	e.Sent = sentOf(req, d.cfg.FixRound)
+	e.Sent = sentOf(req, d.cfg.FixRound, fixedFromOf(prev, d.cfg.FixRound))
 	e.State = svbatch.Sending
 	e.Note = ""
 	// restore puts a row that was marked sending but certainly not applied back as it was before

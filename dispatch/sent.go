@@ -29,16 +29,36 @@ type Sent struct {
 	// Round is the file of the Retry round that sent it (Config.FixRound); "" for a file of
 	// operations.
 	Round string `json:"round,omitempty"`
+	// FixedFrom, for a send of a Retry round, is the payload hash of the row as the original file
+	// had it (what the fix replaced; through several rounds, the first): only that row is
+	// superseded by the fix (succeeded_after_fix).
+	FixedFrom string `json:"fixed_from,omitempty"`
 }
 
-// SentRecord is the record (journal.Entry.Sent) of sending req in round: what the send path
-// writes, for tools and tests that build entries.
-func SentRecord(req client.RechargeRequest, round string) string { return sentOf(req, round) }
+// SentRecord is the record (journal.Entry.Sent) of sending req in round, fixing the row whose
+// payload hash was fixedFrom (Retry rounds; "" otherwise): what the send path writes, for tools
+// and tests that build entries.
+func SentRecord(req client.RechargeRequest, round, fixedFrom string) string {
+	return sentOf(req, round, fixedFrom)
+}
+
+// fixedFromOf is what a send in round replaces: nothing outside a Retry round; in one, the row as
+// the original file had it — the payload the entry held before, or, when that was itself a fix,
+// what that one replaced.
+func fixedFromOf(prev journal.Entry, round string) string {
+	if round == "" || prev.PayloadHash == "" {
+		return ""
+	}
+	if s, ok := SentOf(prev); ok && s.Round != "" && s.FixedFrom != "" {
+		return s.FixedFrom
+	}
+	return prev.PayloadHash
+}
 
 // sentOf is the record of sending req in round.
-func sentOf(req client.RechargeRequest, round string) string {
+func sentOf(req client.RechargeRequest, round, fixedFrom string) string {
 	b, _ := json.Marshal(Sent{BrandID: req.BrandID, OperateType: int(req.OperateType), OuterOrderID: req.OuterOrderID,
-		NewOuterOrderID: req.NewOuterOrderID, ChangeValue: req.ChangeValue, ShopID: req.ShopID, OperatorID: req.OperatorID,
+		NewOuterOrderID: req.NewOuterOrderID, FixedFrom: fixedFrom, ChangeValue: req.ChangeValue, ShopID: req.ShopID, OperatorID: req.OperatorID,
 		CustomerID: req.CustomerID, Mobile: req.Mobile, OuterID: req.OuterID, OuterType: req.OuterType,
 		Reason: req.Reason, Round: round}) // strings and integers always encode
 	return string(b)

@@ -24,10 +24,21 @@ import (
 	"svbatch/journal"
 )
 
-// InFlightMargin is how long after a row was marked sending its request may still have been sent
-// (retries with backoff) when the run died without an answer: a sending row is "not found" only
-// once the visibility lag has passed after that too.
-const InFlightMargin = 2 * time.Minute
+// InFlightMargin is how long after a row was marked sending its request may still have gone out
+// when the run died without an answer: the wait for a send slot and the rate limiter, a
+// flow-control ban (--max-ban-wait, 2m), an outage (--outage-wait, 2m), and six attempts with
+// their timeouts and backoff. A sending row is "not found" only once the visibility lag has passed
+// after that too.
+const InFlightMargin = 10 * time.Minute
+
+// lastSend is the last moment a row marked sending may have reached the platform.
+func lastSend(e journal.Entry) time.Time {
+	t := e.UpdatedAt.Add(InFlightMargin)
+	if e.FinishedAt.After(t) {
+		t = e.FinishedAt
+	}
+	return t
+}
 
 // NotePrefix starts the note of every row resolve decided: the results and status show it.
 const NotePrefix = dispatch.ResolvedNote
@@ -131,6 +142,11 @@ func Journal(ctx context.Context, j *journal.Journal, r *client.Reader, cfg Conf
 			e.State, e.Note = row.After, NotePrefix+row.Evidence
 			if row.After == svbatch.Unknown {
 				e.Note = NotePrefix + "still unknown: " + row.Evidence
+				if c.e.State == svbatch.Sending {
+					// keep the last moment it may have gone out: the next resolve waits the lag
+					// from there, not from an older attempt's answer
+					e.FinishedAt = lastSend(c.e)
+				}
 			}
 			if err := j.Record(e); err != nil {
 				return nil, fmt.Errorf("journal: %w", err)
@@ -172,9 +188,10 @@ func decide(ctx context.Context, r *client.Reader, e journal.Entry, id Identity,
 	if res.Response != nil && res.Response.Flow != nil {
 		flows = append(flows, *res.Response.Flow)
 	}
-	if len(flows) == 1 && flows[0].FlowType != want {
-		// flowdetail.get answers one flow per order; a verify and the freeze it settles share an
-		// order id: look at all of that order's flows.
+	if len(flows) == 1 && !ours(flows[0], id, want) {
+		// flowdetail.get answers one flow per order id; a verify and the freeze it settles share
+		// an order id, and two refunds of different charges may share a refund id: look at all
+		// of that order id's flows.
 		all, err := orderFlows(ctx, r, id, since, now)
 		if err != nil {
 			row.Evidence = fmt.Sprintf("the platform holds a %s flow for %s; asking for the order's other flows failed: %v", flows[0].FlowType, asked, client.Describe(err))
@@ -184,8 +201,8 @@ func decide(ctx context.Context, r *client.Reader, e journal.Entry, id Identity,
 	}
 	var other []string
 	for _, f := range flows {
-		if f.FlowType != want {
-			other = append(other, f.FlowType)
+		if !ours(f, id, want) {
+			other = append(other, f.FlowType+" "+f.FlowID)
 			continue
 		}
 		row.FlowID = f.FlowID
@@ -203,7 +220,7 @@ func decide(ctx context.Context, r *client.Reader, e journal.Entry, id Identity,
 		return row
 	}
 	if len(other) > 0 {
-		row.Evidence = fmt.Sprintf("the platform holds only flows of other types (%v) for %s, none of type %s: left unknown, check by hand", other, asked, want)
+		row.Evidence = fmt.Sprintf("the platform holds only other operations' flows (%v) for %s, none of type %s for this row's shop and charge: left unknown, check by hand", other, asked, want)
 		return row
 	}
 	// The last moment the row may have reached the platform: its last answer, or, for a row in
@@ -213,7 +230,7 @@ func decide(ctx context.Context, r *client.Reader, e journal.Entry, id Identity,
 		sent = e.UpdatedAt
 	}
 	if e.State == svbatch.Sending {
-		sent = e.UpdatedAt.Add(InFlightMargin)
+		sent = lastSend(e)
 	}
 	if sent.IsZero() || now.Sub(sent) < lag {
 		row.Evidence = fmt.Sprintf("the platform shows no flow for %s yet, but the row was sent less than %s ago (the platform's visibility lag): resolve again later", asked, lag)
@@ -223,6 +240,22 @@ func decide(ctx context.Context, r *client.Reader, e journal.Entry, id Identity,
 	row.Evidence = fmt.Sprintf("not applied: the platform holds no flow for %s (asked %s, last sent %s, visibility lag %s); the next run sends it with the same request_id (safe)",
 		asked, now.In(svbatch.GMT8).Format("2006-01-02 15:04:05"), sent.In(svbatch.GMT8).Format("2006-01-02 15:04:05"), lag)
 	return row
+}
+
+// ours reports whether flow f can be the one the row left: its type, and where the flow says
+// them, the row's shop and (a refund) the charge it refunds. The account cannot be compared: a
+// flow names its account and card, not the customer.
+func ours(f client.Flow, id Identity, want string) bool {
+	if f.FlowType != want {
+		return false
+	}
+	if f.ShopID != "" && id.ShopID != "" && f.ShopID != id.ShopID {
+		return false
+	}
+	if id.OperateType == svbatch.Refund && f.OuterPayID != "" && f.OuterPayID != id.OuterOrderID {
+		return false
+	}
+	return true
 }
 
 func orderIDName(id Identity) string {

@@ -112,4 +112,4 @@ func TestDecisions(t *testing.T) {
 	}
 }
 
-func sentJSON(req client.RechargeRequest) string { return dispatch.SentRecord(req, "") }
+func sentJSON(req client.RechargeRequest) string { return dispatch.SentRecord(req, "", "") }
