@@ -47,9 +47,14 @@ func checkReading(j *journal.Journal, path, input string, rd batch.Reading) erro
 	return nil
 }
 
+// absPath is p absolute with its symbolic links resolved: the same file reached another way is
+// the same file.
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
-		return a
+		p = a
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
 	}
 	return p
 }
