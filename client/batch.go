@@ -3,12 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/md5"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -44,27 +39,6 @@ func StringToSignWithBody(params map[string]string, body string) string {
 // appended before hashing. With an empty body it equals Sign.
 func SignBody(params map[string]string, body, secret, method string) (string, error) {
 	return digest(StringToSignWithBody(params, body), secret, method)
-}
-
-// digest is the hash step of Sign over an already built string.
-func digest(s, secret, method string) (string, error) {
-	var h hash.Hash
-	switch method {
-	case SignMD5:
-		h = md5.New()
-		h.Write([]byte(secret))
-		h.Write([]byte(s))
-		h.Write([]byte(secret))
-	case SignHMAC:
-		h = hmac.New(md5.New, []byte(secret))
-		h.Write([]byte(s))
-	case SignHMACSHA256:
-		h = hmac.New(sha256.New, []byte(secret))
-		h.Write([]byte(s))
-	default:
-		return "", fmt.Errorf("sign_method %q: want md5, hmac or hmac-sha256", method)
-	}
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil))), nil
 }
 
 // BatchURL is the /router/batch URL beside the client's gateway (…/router/rest → …/router/batch).

@@ -52,7 +52,11 @@ func StringToSign(params map[string]string) string {
 // md5: UPPERHEX(MD5(secret+s+secret)); hmac: UPPERHEX(HMAC_MD5(secret, s));
 // hmac-sha256: UPPERHEX(HMAC_SHA256(secret, s)), where s = StringToSign(params).
 func Sign(params map[string]string, secret, method string) (string, error) {
-	s := StringToSign(params)
+	return digest(StringToSign(params), secret, method)
+}
+
+// digest is the hash step of a sign over an already built string to sign (Sign, SignBody).
+func digest(s, secret, method string) (string, error) {
 	var h hash.Hash
 	switch method {
 	case SignMD5:
