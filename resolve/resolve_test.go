@@ -20,19 +20,7 @@ import (
 // stays unknown within it; a refund is looked up by its own id. Only reads are sent.
 func TestDecisions(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.New(sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, err := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sb, cl := sandboxClient(t)
 	ctx := context.Background()
 	req := func(op svbatch.OperateType, outer, newOuter string, fen int64) client.RechargeRequest {
 		return client.RechargeRequest{BrandID: "1332", ShopID: "S1", OperatorID: "op", OperateType: op, OuterOrderID: outer,
@@ -113,3 +101,22 @@ func TestDecisions(t *testing.T) {
 }
 
 func sentJSON(req client.RechargeRequest) string { return dispatch.SentRecord(req, "", "") }
+
+// sandboxClient starts a sandbox on loopback and returns it with a client for it.
+func sandboxClient(t *testing.T) (*sandbox.Server, *client.Client) {
+	t.Helper()
+	sb, err := sandbox.New(sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sb.Close() })
+	url, err := sb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb, cl
+}

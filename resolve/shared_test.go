@@ -9,7 +9,6 @@ import (
 	"svbatch"
 	"svbatch/client"
 	"svbatch/journal"
-	"svbatch/sandbox"
 )
 
 // TestRefundSharedRefundID: two refunds of different charges share one refund id (a daily
@@ -17,16 +16,7 @@ import (
 // flow (the flow's outer_pay_id names another charge): it stays unknown, for a person to check.
 func TestRefundSharedRefundID(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.New(sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	url, err := sb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cl, _ := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
+	sb, cl := sandboxClient(t)
 	ctx := context.Background()
 	req := func(op svbatch.OperateType, outer, newOuter string, fen int64, cust string) client.RechargeRequest {
 		return client.RechargeRequest{BrandID: "1332", ShopID: "S1", OperatorID: "op", OperateType: op, OuterOrderID: outer,
@@ -67,13 +57,7 @@ func TestRefundSharedRefundID(t *testing.T) {
 // a second resolve right after still does not call it pending (not applied).
 func TestSendingStaysUndecidedWithinItsMargin(t *testing.T) {
 	t.Parallel()
-	sb, err := sandbox.New(sandbox.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sb.Close()
-	url, _ := sb.Start("127.0.0.1:0")
-	cl, _ := client.New(client.WithGateway(url), client.WithAppKey(sandbox.DefaultAppKey), client.WithSecret(sandbox.DefaultSecret))
+	_, cl := sandboxClient(t)
 	ctx := context.Background()
 	r := client.RechargeRequest{BrandID: "1332", ShopID: "S1", OperatorID: "op", OperateType: svbatch.Charge, OuterOrderID: "CH-X",
 		ChangeValue: 500, CustomerID: "C1", RequestID: svbatch.RequestIDv1("", "1332", 1, "CH-X", "")}
