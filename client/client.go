@@ -270,11 +270,12 @@ func (c *Client) post(ctx context.Context, method string, business map[string]st
 func transportError(sent bool, err error) error {
 	var ne net.Error
 	timeout := errors.As(err, &ne) && ne.Timeout()
-	return &TransportError{Sent: sent, Timeout: timeout, Err: stripURL(err)}
+	return &TransportError{Sent: sent, Timeout: timeout, Err: StripURL(err)}
 }
 
-// stripURL drops url.Error's URL (the gateway is known to the caller; keep messages short).
-func stripURL(err error) error {
+// StripURL drops a *url.Error's URL from err: the caller knows where it asked, and a URL may carry
+// credentials (a query token, user info) that must not reach a message.
+func StripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return ue.Err

@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 
+	"svbatch/client"
 	"svbatch/reconcile"
 )
 
@@ -24,11 +23,11 @@ func fetchBalances(ctx context.Context, hc *http.Client, u string) ([]reconcile.
 	name := reconcile.DisplayURL(u)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", name, redactURLError(err))
+		return nil, "", fmt.Errorf("actual balances %s: %w", name, client.StripURL(err))
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, "", fmt.Errorf("actual balances %s: %w", name, redactURLError(err))
+		return nil, "", fmt.Errorf("actual balances %s: %w", name, client.StripURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -42,13 +41,4 @@ func fetchBalances(ctx context.Context, hc *http.Client, u string) ([]reconcile.
 		return nil, "", fmt.Errorf("actual balances %s: more than %d bytes", name, maxBalancesBody)
 	}
 	return reconcile.ReadBalancesBody(name, body)
-}
-
-// redactURLError drops the URL from a *url.Error (it may carry credentials).
-func redactURLError(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }
