@@ -3,7 +3,6 @@ package job
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -25,10 +24,23 @@ type Holdings struct {
 	LeftAmount map[svbatch.OperateType]int64 // … and their amounts, fen
 }
 
-// holdings reads the journal at path, if it exists and knows rows, against the valid input: nil
-// when there is nothing in it. It opens the journal only to read, and closes it again. A file
-// read differently from an earlier run of the journal (checkReading) is an *InputError.
-func holdings(path, input string, opt batch.Options, rd batch.Reading, round string, retryFailed bool) (*Holdings, error) {
+// holdingsScan adds up what the journal holds of the rows it is shown (add), one pass of the input
+// shared with the plan.
+type holdingsScan struct {
+	j           *journal.Journal
+	byLine      *journal.Lookup
+	path, input string
+	round       string
+	retryFailed bool
+	h           *Holdings
+	taken       []string // rows whose explicit request_id the journal holds for another operation
+	nTaken      int
+}
+
+// openHoldings opens the journal at path, if it exists and knows rows, to read what it holds of
+// input's rows (read as rd): nil when there is nothing in it. A file read differently from an
+// earlier run of the journal (checkReading) is an *InputError. The caller closes it.
+func openHoldings(path, input string, rd batch.Reading, round string, retryFailed bool) (*holdingsScan, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -39,12 +51,13 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 		}
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 	}
-	defer j.Close()
 	if err := checkReading(j, path, input, rd); err != nil {
+		j.Close()
 		return nil, err
 	}
 	counts, err := j.Counts()
 	if err != nil {
+		j.Close()
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 	}
 	total := 0
@@ -52,65 +65,64 @@ func holdings(path, input string, opt batch.Options, rd batch.Reading, round str
 		total += n
 	}
 	if total == 0 {
+		j.Close()
 		return nil, nil
 	}
-	r, err := batch.Open(input, opt)
+	return &holdingsScan{j: j, byLine: j.Lookup(), path: path, input: input, round: round, retryFailed: retryFailed,
+		h: &Holdings{LeftCount: map[svbatch.OperateType]int{}, LeftAmount: map[svbatch.OperateType]int64{}}}, nil
+}
+
+func (hs *holdingsScan) close() { hs.j.Close() }
+
+// add counts row (rows come in file order) by the rules a run applies (dispatch.Decide).
+func (hs *holdingsScan) add(row batch.Row) error {
+	e, ok, err := hs.byLine.Get(row.Line, row.Req.RequestID)
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return &SystemError{Err: fmt.Errorf("journal %s: %w", hs.path, err)}
 	}
-	defer r.Close()
-	byLine := j.Lookup()
-	h := &Holdings{LeftCount: map[svbatch.OperateType]int{}, LeftAmount: map[svbatch.OperateType]int64{}}
-	var taken []string // rows whose explicit request_id the journal holds for another operation
-	nTaken := 0
-	for {
-		row, _, err := r.Next()
-		if err == io.EOF {
-			if len(taken) > 0 {
-				return nil, inputErr("%s: %d row(s) give a request_id that journal %s already holds for another operation; nothing was sent: give each its own request_id\n  %s",
-					input, nTaken, path, strings.Join(taken, "\n  "))
+	if ok {
+		if s, has := dispatch.SentOf(e); has && s.BrandID != "" && (s.BrandID != row.Req.BrandID || s.OperateType != int(row.Req.OperateType) ||
+			s.OuterOrderID != row.Req.OuterOrderID || s.NewOuterOrderID != row.Req.NewOuterOrderID) {
+			hs.nTaken++
+			if len(hs.taken) < 10 {
+				hs.taken = append(hs.taken, fmt.Sprintf("row %d: request_id %s was sent for brand %s, %s, outer_order_id %s%s (the journal's row %d); this row is %s, outer_order_id %s%s",
+					row.Line, row.Req.RequestID, s.BrandID, svbatch.OperateType(s.OperateType), s.OuterOrderID, refundOf(s.NewOuterOrderID), e.Line,
+					row.Req.OperateType, row.Req.OuterOrderID, refundOf(row.Req.NewOuterOrderID)))
+			} else if len(hs.taken) == 10 {
+				hs.taken = append(hs.taken, "…")
 			}
-			return h, nil
-		}
-		if err != nil {
-			return nil, &InputError{Err: err}
-		}
-		e, ok, err := byLine.Get(row.Line, row.Req.RequestID)
-		if err != nil {
-			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
-		}
-		if ok {
-			if s, has := dispatch.SentOf(e); has && s.BrandID != "" && (s.BrandID != row.Req.BrandID || s.OperateType != int(row.Req.OperateType) ||
-				s.OuterOrderID != row.Req.OuterOrderID || s.NewOuterOrderID != row.Req.NewOuterOrderID) {
-				nTaken++
-				if len(taken) < 10 {
-					taken = append(taken, fmt.Sprintf("row %d: request_id %s was sent for brand %s, %s, outer_order_id %s%s (the journal's row %d); this row is %s, outer_order_id %s%s",
-						row.Line, row.Req.RequestID, s.BrandID, svbatch.OperateType(s.OperateType), s.OuterOrderID, refundOf(s.NewOuterOrderID), e.Line,
-						row.Req.OperateType, row.Req.OuterOrderID, refundOf(row.Req.NewOuterOrderID)))
-				} else if len(taken) == 10 {
-					taken = append(taken, "…")
-				}
-				continue
-			}
-		}
-		v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, round, retryFailed))
-		if ok {
-			h.Known++
-		}
-		switch {
-		case v.Send:
-			h.LeftRows++
-			h.LeftCount[row.Req.OperateType]++
-			// the plan's totals were summed with the same checks: these are parts of them
-			h.LeftAmount[row.Req.OperateType] += row.Req.ChangeValue
-		case v.Status == svbatch.AlreadyDone, v.Status == svbatch.SucceededAfterFix:
-			h.Done++
-		case v.Status == svbatch.Failed:
-			h.Failed++
-		case v.Status == svbatch.Conflict:
-			h.Conflict++
+			return nil
 		}
 	}
+	h := hs.h
+	v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, hs.round, hs.retryFailed))
+	if ok {
+		h.Known++
+	}
+	switch {
+	case v.Send:
+		h.LeftRows++
+		h.LeftCount[row.Req.OperateType]++
+		// the plan's totals were summed with the same checks: these are parts of them
+		h.LeftAmount[row.Req.OperateType] += row.Req.ChangeValue
+	case v.Status == svbatch.AlreadyDone, v.Status == svbatch.SucceededAfterFix:
+		h.Done++
+	case v.Status == svbatch.Failed:
+		h.Failed++
+	case v.Status == svbatch.Conflict:
+		h.Conflict++
+	}
+	return nil
+}
+
+// result is what the rows added come to, or the refusal of rows whose request_id the journal
+// holds for another operation.
+func (hs *holdingsScan) result() (*Holdings, error) {
+	if len(hs.taken) > 0 {
+		return nil, inputErr("%s: %d row(s) give a request_id that journal %s already holds for another operation; nothing was sent: give each its own request_id\n  %s",
+			hs.input, hs.nTaken, hs.path, strings.Join(hs.taken, "\n  "))
+	}
+	return hs.h, nil
 }
 
 func refundOf(newOuter string) string {

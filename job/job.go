@@ -121,14 +121,28 @@ func Prepare(cfg Config) (*Prepared, error) {
 	if !rep.OK() {
 		return nil, &InvalidError{Input: cfg.Input, Report: rep}
 	}
-	plan, err := planOf(cfg.Input, cfg.Read)
+	// One more pass plans the file and, on a resume, finds what the journal already holds of it.
+	var hs *holdingsScan
+	plan, err := planOf(cfg.Input, cfg.Read, func(rd batch.Reading) (func(batch.Row) error, error) {
+		if cfg.DryRun {
+			return nil, nil
+		}
+		var err error
+		if hs, err = openHoldings(cfg.Journal, cfg.Input, rd, fixRound(cfg.Input, rd), cfg.Dispatch.RetryFailed); err != nil || hs == nil {
+			return nil, err
+		}
+		return hs.add, nil
+	})
+	if hs != nil {
+		defer hs.close()
+	}
 	if err != nil {
-		return nil, &InputError{Err: err}
+		return nil, err
 	}
 	plan.Out = cfg.Out
 	plan.Warnings = rep.Warnings
-	if !cfg.DryRun {
-		if plan.Journal, err = holdings(cfg.Journal, cfg.Input, cfg.Read, plan.Reading, fixRound(cfg.Input, plan.Reading), cfg.Dispatch.RetryFailed); err != nil {
+	if hs != nil {
+		if plan.Journal, err = hs.result(); err != nil {
 			return nil, err
 		}
 	}
@@ -142,27 +156,41 @@ func (p *Prepared) SetMonitor(m *dispatch.Monitor) { p.cfg.Dispatch.Monitor = m 
 func (p *Prepared) JournalPath() string { return p.cfg.Journal }
 
 // planOf streams the valid file once to count rows and amounts per operation (checked sums).
-func planOf(input string, opt batch.Options) (*Plan, error) {
+// visit, when not nil, is told how the file is read before the first row and may return a
+// function that sees every row too (the journal's holdings); its errors are returned as they are,
+// the reader's as *InputError.
+func planOf(input string, opt batch.Options, visit func(batch.Reading) (func(batch.Row) error, error)) (*Plan, error) {
 	r, err := batch.Open(input, opt)
 	if err != nil {
-		return nil, err
+		return nil, &InputError{Err: err}
 	}
 	defer r.Close()
 	p := &Plan{Input: input, Count: map[svbatch.OperateType]int{}, Amount: map[svbatch.OperateType]int64{},
 		header: r.Header(), extra: r.ExtraHeader(), Encoding: r.Encoding(), Reading: r.Reading()}
+	var each func(batch.Row) error
+	if visit != nil {
+		if each, err = visit(p.Reading); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		row, _, err := r.Next()
 		if err == io.EOF {
 			return p, nil
 		}
 		if err != nil {
-			return nil, err
+			return nil, &InputError{Err: err}
+		}
+		if each != nil {
+			if err := each(row); err != nil {
+				return nil, err
+			}
 		}
 		p.Rows++
 		p.Count[row.Req.OperateType]++
 		sum, ok := svbatch.AddFen(p.Amount[row.Req.OperateType], row.Req.ChangeValue)
 		if !ok {
-			return nil, fmt.Errorf("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
+			return nil, inputErr("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
 		}
 		p.Amount[row.Req.OperateType] = sum
 	}
