@@ -2,10 +2,11 @@ package dispatch
 
 import (
 	"fmt"
-	"svbatch/client"
-	"svbatch/journal"
+	"strings"
 
 	"svbatch"
+	"svbatch/client"
+	"svbatch/journal"
 )
 
 // Prior is what the journal knows of a row when a run reaches it: the input of Decide.
@@ -28,8 +29,11 @@ func PriorOf(e journal.Entry, known bool, req client.RechargeRequest, round stri
 	p := Prior{Known: known, State: e.State, Sent: sent, Changed: sent && !SamePayload(e.PayloadHash, req), RetryFailed: retryFailed}
 	// Superseded by a fix only where this is the original file (no round) and its row is the one
 	// the fix replaced: any other file or version of the row asking otherwise is a conflict.
-	if s, ok := SentOf(e); ok && sent && s.Round != "" && round == "" && s.FixedFrom != "" && SamePayload(s.FixedFrom, req) {
-		p.FixedElsewhere = true
+	// (The record is only decoded when it can name a fix: most entries of a resume have none.)
+	if sent && round == "" && strings.Contains(e.Sent, `"fixed_from"`) {
+		if s, ok := SentOf(e); ok && s.Round != "" && s.FixedFrom != "" && SamePayload(s.FixedFrom, req) {
+			p.FixedElsewhere = true
+		}
 	}
 	return p
 }

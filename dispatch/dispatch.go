@@ -212,19 +212,13 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 	g.SetLimit(4 * d.cfg.Concurrency)
 	// A journal that knows no row yet (a first run) needs no lookup per row: rows' keys are unique
 	// (validation refuses duplicate identities and request_ids).
-	counts, err := d.journal.Counts()
+	fresh, err := isEmpty(d.journal)
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	fresh := true
-	for _, n := range counts {
-		if n > 0 {
-			fresh = false
-		}
-	}
 	var lookup *journal.Lookup
-	if lj, ok := d.journal.(interface{ Lookup() *journal.Lookup }); ok && !fresh {
-		lookup = lj.Lookup()
+	if lj, ok := d.journal.(interface{ ResumeLookup() *journal.Lookup }); ok && !fresh {
+		lookup = lj.ResumeLookup()
 	}
 
 	var (
@@ -547,4 +541,22 @@ func fillAnswer(e *journal.Entry, out client.Outcome) {
 			e.ErrMsg = out.Err.Error()
 		}
 	}
+}
+
+// isEmpty reports whether j knows no row yet: Empty where the journal has it (one step of its
+// index), else from Counts.
+func isEmpty(j Journal) (bool, error) {
+	if e, ok := j.(interface{ Empty() (bool, error) }); ok {
+		return e.Empty()
+	}
+	counts, err := j.Counts()
+	if err != nil {
+		return false, err
+	}
+	for _, n := range counts {
+		if n > 0 {
+			return false, nil
+		}
+	}
+	return true, nil
 }

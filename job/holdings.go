@@ -55,20 +55,16 @@ func openHoldings(path, input string, rd batch.Reading, round string, retryFaile
 		j.Close()
 		return nil, err
 	}
-	counts, err := j.Counts()
+	empty, err := j.Empty()
 	if err != nil {
 		j.Close()
 		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", path, err)}
 	}
-	total := 0
-	for _, n := range counts {
-		total += n
-	}
-	if total == 0 {
+	if empty {
 		j.Close()
 		return nil, nil
 	}
-	return &holdingsScan{j: j, byLine: j.Lookup(), path: path, input: input, round: round, retryFailed: retryFailed,
+	return &holdingsScan{j: j, byLine: j.ResumeLookup(), path: path, input: input, round: round, retryFailed: retryFailed,
 		h: &Holdings{LeftCount: map[svbatch.OperateType]int{}, LeftAmount: map[svbatch.OperateType]int64{}}}, nil
 }
 
@@ -80,7 +76,9 @@ func (hs *holdingsScan) add(row batch.Row) error {
 	if err != nil {
 		return &SystemError{Err: fmt.Errorf("journal %s: %w", hs.path, err)}
 	}
-	if ok {
+	prior := dispatch.PriorOf(e, ok, row.Req, hs.round, hs.retryFailed)
+	// The same payload is the same operation: only a changed one can be another's request_id.
+	if prior.Changed {
 		if s, has := dispatch.SentOf(e); has && s.BrandID != "" && (s.BrandID != row.Req.BrandID || s.OperateType != int(row.Req.OperateType) ||
 			s.OuterOrderID != row.Req.OuterOrderID || s.NewOuterOrderID != row.Req.NewOuterOrderID) {
 			hs.nTaken++
@@ -95,7 +93,7 @@ func (hs *holdingsScan) add(row batch.Row) error {
 		}
 	}
 	h := hs.h
-	v := dispatch.Decide(dispatch.PriorOf(e, ok, row.Req, hs.round, hs.retryFailed))
+	v := dispatch.Decide(prior)
 	if ok {
 		h.Known++
 	}

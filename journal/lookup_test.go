@@ -55,3 +55,82 @@ func TestLookup(t *testing.T) {
 }
 
 func keyOf(i int) string { return "k" + strconv.Itoa(i) }
+
+// TestResumeLookup: a resume's lookup gives a succeeded entry's decision fields (and not the rest),
+// any other entry whole, as Get does; rows without an entry (most of a resume) are found absent,
+// whether or not their key's hash is in the set (the moved row).
+func TestResumeLookup(t *testing.T) {
+	t.Parallel()
+	j, err := Open(filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	states := []svbatch.Status{svbatch.Succeeded, svbatch.Failed, svbatch.Unknown, svbatch.Sending, svbatch.Skipped, svbatch.Pending}
+	const n = 2300
+	for i := 2; i < n; i++ {
+		if i%5 == 0 {
+			continue // never written: a row the killed run did not reach
+		}
+		e := Entry{Key: keyOf(i), RequestID: "rid-" + keyOf(i), Line: i, Generation: i % 3, PayloadHash: "p1:h" + keyOf(i),
+			State: states[i%len(states)], Attempts: 1 + i%4, Note: "note " + keyOf(i), Sent: `{"fen":` + strconv.Itoa(i) + `}`}
+		e.ResultCode, e.TraceID = "CODE"+keyOf(i), "trace-"+keyOf(i)
+		if err := j.Record(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Record(Entry{Key: "moved", RequestID: "moved", Line: 9999, State: svbatch.Succeeded, PayloadHash: "p1:m"}); err != nil {
+		t.Fatal(err)
+	}
+	m := j.ResumeLookup()
+	for i := 2; i < n; i++ {
+		key := keyOf(i)
+		if i == 15 {
+			key = "moved" // asked at another line than its entry's
+		}
+		got, ok, err := m.Get(i, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, wantOK, err := j.Get(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != wantOK {
+			t.Fatalf("row %d (%s): found %v; Get finds %v", i, key, ok, wantOK)
+		}
+		if !ok {
+			continue
+		}
+		if want.State == svbatch.Succeeded && key != "moved" {
+			light := Entry{Key: want.Key, Line: want.Line, RequestID: want.RequestID, Generation: want.Generation,
+				PayloadHash: want.PayloadHash, State: want.State, Sent: want.Sent}
+			if got != light {
+				t.Errorf("row %d: %+v; want the decision fields %+v", i, got, light)
+			}
+			continue
+		}
+		if got != want {
+			t.Errorf("row %d (%s): %+v; want the whole entry %+v", i, want.State, got, want)
+		}
+	}
+}
+
+// TestEmpty: a new journal is empty; one recorded row (committed or still queued) makes it not.
+func TestEmpty(t *testing.T) {
+	t.Parallel()
+	j, err := Open(filepath.Join(t.TempDir(), "j.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if empty, err := j.Empty(); err != nil || !empty {
+		t.Fatalf("new journal: Empty() = %v, %v; want true", empty, err)
+	}
+	if err := j.Record(Entry{Key: "k", RequestID: "k", Line: 2, State: svbatch.Pending}); err != nil {
+		t.Fatal(err)
+	}
+	if empty, err := j.Empty(); err != nil || empty {
+		t.Fatalf("after a Record: Empty() = %v, %v; want false", empty, err)
+	}
+}

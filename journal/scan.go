@@ -1,12 +1,17 @@
 package journal
 
-import "fmt"
+import (
+	"fmt"
+
+	"svbatch"
+)
 
 // Scanner reads a journal's entries in line order (then key order), a page at a time: the
 // ordered scan that a reader of the input, also in line order, merges with instead of one lookup
 // per row. It sees what was recorded before Scan; not safe for concurrent use.
 type Scanner struct {
-	j    *Journal
+	j     *Journal
+	light bool // only the columns a resume decides on (lightPage)
 	page []Entry
 	pos  int
 	line int
@@ -30,7 +35,13 @@ func (s *Scanner) Next() (e Entry, ok bool) {
 		if s.done {
 			return Entry{}, false
 		}
-		page, err := s.j.page(s.line, s.key)
+		var page []Entry
+		var err error
+		if s.light {
+			page, err = s.j.lightPage(s.line, s.key)
+		} else {
+			page, err = s.j.page(s.line, s.key)
+		}
 		if err != nil {
 			s.err, s.done = fmt.Errorf("read journal %s: %w", s.j.path, err), true
 			return Entry{}, false
@@ -50,3 +61,50 @@ func (s *Scanner) Next() (e Entry, ok bool) {
 
 // Err is the error that ended the scan, if any.
 func (s *Scanner) Err() error { return s.err }
+
+// lightColumns are what a resume decides on (dispatch.Decide, the holdings): identity, payload and
+// state, and the record of what was sent. Reading 7 columns of 23 makes a resume's scan of the
+// journal about three times cheaper.
+const lightColumns = `key, line, request_id, generation, payload_hash, state, sent`
+
+// lightPage is page with lightColumns only.
+func (j *Journal) lightPage(line int, key string) ([]Entry, error) {
+	if err := j.rlock(); err != nil {
+		return nil, err
+	}
+	defer j.rmu.RUnlock()
+	rows, err := j.rdb.Query(`SELECT `+lightColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
+		line, key, pageSize)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	page := make([]Entry, 0, pageSize)
+	for rows.Next() {
+		var e Entry
+		var state string
+		if err := rows.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Sent); err != nil {
+			return nil, err
+		}
+		e.State = svbatch.Status(state)
+		page = append(page, e)
+	}
+	return page, rows.Err()
+}
+
+// Empty reports whether the journal holds no row yet (a first run), after flushing what was
+// recorded: one step of the index, where Counts reads every row.
+func (j *Journal) Empty() (bool, error) {
+	if err := j.Flush(); err != nil {
+		return false, err
+	}
+	if err := j.rlock(); err != nil {
+		return false, fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	defer j.rmu.RUnlock()
+	var any bool
+	if err := j.rdb.QueryRow(`SELECT EXISTS(SELECT 1 FROM rows)`).Scan(&any); err != nil {
+		return false, fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	return !any, nil
+}
