@@ -12,12 +12,12 @@ import (
 type Scanner struct {
 	j     *Journal
 	light bool // only the columns a resume decides on (lightPage)
-	page []Entry
-	pos  int
-	line int
-	key  string
-	done bool
-	err  error
+	page  []Entry
+	pos   int
+	line  int
+	key   string
+	done  bool
+	err   error
 }
 
 // Scan returns a Scanner over j's entries, after flushing what was recorded.
