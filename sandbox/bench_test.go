@@ -3,7 +3,10 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -45,4 +48,68 @@ func BenchmarkSandboxServe(b *testing.B) {
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "reqs/sec")
 		})
 	}
+}
+
+// BenchmarkSandboxMemory1M measures the heap the ledger keeps per remembered request_id: it applies
+// SVBATCH_BENCH_IDS (default 1,000,000) distinct charges over 100,000 accounts and 10 shops
+// directly through the path /router/rest takes after parsing (Encode, countRequest, apply; no
+// HTTP), then collects garbage and reports the live heap growth per request_id, in memory and with
+// --db. Request ids are v1 ids (32 characters) as svbatch derives them. Run it once:
+//
+//	go test -run '^$' -bench SandboxMemory1M -benchtime 1x ./sandbox
+func BenchmarkSandboxMemory1M(b *testing.B) {
+	n := 1_000_000
+	if v := os.Getenv("SVBATCH_BENCH_IDS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("SVBATCH_BENCH_IDS=%q: want a count > 0", v)
+		}
+	}
+	for _, mode := range []string{"memory", "db"} {
+		b.Run(mode, func(b *testing.B) {
+			for b.Loop() {
+				alloc, inuse := sandboxMemory(b, mode, n)
+				b.ReportMetric(float64(alloc)/float64(n), "heapalloc-B/id")
+				b.ReportMetric(float64(inuse)/float64(n), "heapinuse-B/id")
+			}
+		})
+	}
+}
+
+// sandboxMemory applies n charges to a fresh sandbox and returns the growth of HeapAlloc and
+// HeapInuse, after a GC, from before the sandbox was made.
+func sandboxMemory(b *testing.B, mode string, n int) (alloc, inuse int64) {
+	b.Helper()
+	cfg := Config{}
+	if mode == "db" {
+		cfg.DBPath = filepath.Join(b.TempDir(), "ledger.db")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	for i := range n {
+		outer := fmt.Sprintf("ORD-2026-%08d", i)
+		req := client.RechargeRequest{BrandID: "1332", ShopID: fmt.Sprintf("S%03d", i%10), OperatorID: "finance-bot",
+			CustomerID: fmt.Sprintf("C%07d", i%100_000), OuterOrderID: outer,
+			RequestID: svbatch.RequestIDv1("", "1332", int(svbatch.Charge), outer, ""), OperateType: svbatch.Charge, ChangeValue: int64(100 + i%1000)}
+		payload, err := req.Encode()
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.countRequest(req.RequestID)
+		ans, err := s.apply(ctx, &req, payload, s.newTrace())
+		if err != nil || !ans.result.OK() {
+			b.Fatalf("apply %d: %v %+v", i, err, ans.result)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(s)
+	return int64(after.HeapAlloc) - int64(before.HeapAlloc), int64(after.HeapInuse) - int64(before.HeapInuse)
 }

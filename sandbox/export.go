@@ -30,14 +30,23 @@ func (s *Server) Balances() []Balance {
 // Operations returns the operation log (every request that changed the ledger, once) by seq.
 func (s *Server) Operations() []Operation {
 	s.mu.Lock()
-	out := append([]Operation(nil), s.led.ops...)
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.led.operations(0, s.led.ops.len())
+}
+
+// operations is the log's operations from seq from+1 to to.
+func (l *ledger) operations(from, to int) []Operation {
+	out := make([]Operation, 0, to-from)
+	for i := from; i < to; i++ {
+		out = append(out, l.operation(i))
+	}
 	return out
 }
 
 func (l *ledger) balances() []Balance {
-	out := make([]Balance, 0, len(l.accounts))
-	for _, a := range l.accounts {
+	out := make([]Balance, 0, l.accts.len())
+	for i := range l.accts.len() {
+		a := l.accountView(uint32(i))
 		out = append(out, Balance{BrandID: a.key.brand, CustomerID: a.customerID, Mobile: a.mobile,
 			OuterType: a.outerType, OuterID: a.outerID, Available: a.available, Frozen: a.frozen})
 	}
@@ -59,7 +68,25 @@ func (s *Server) WriteBalancesCSV(w io.Writer) error { return writeBalances(w, s
 
 // WriteOperationsCSV writes the operations export: OperationsHeader, one row per applied operation
 // by seq; applied_at is RFC 3339 in GMT+8.
-func (s *Server) WriteOperationsCSV(w io.Writer) error { return writeOperations(w, s.Operations()) }
+// It copies the log a chunk at a time, so a long log is neither held twice nor locked while written.
+func (s *Server) WriteOperationsCSV(w io.Writer) error {
+	s.mu.Lock()
+	n := s.led.ops.len() // the log as of now: later operations are appended after it
+	s.mu.Unlock()
+	cw := csv.NewWriter(w)
+	cw.Write(OperationsHeader)
+	for from := 0; from < n; from += 4096 {
+		s.mu.Lock()
+		ops := s.led.operations(from, min(n, from+4096))
+		s.mu.Unlock()
+		writeOperationRows(cw, ops)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write operations csv: %w", err)
+	}
+	return nil
+}
 
 func writeBalances(w io.Writer, bs []Balance) error {
 	cw := csv.NewWriter(w)
@@ -78,16 +105,20 @@ func writeBalances(w io.Writer, bs []Balance) error {
 func writeOperations(w io.Writer, ops []Operation) error {
 	cw := csv.NewWriter(w)
 	cw.Write(OperationsHeader)
-	for _, o := range ops {
-		cw.Write([]string{strconv.FormatInt(o.Seq, 10), o.RequestID, o.BrandID, o.ShopID,
-			strconv.Itoa(int(o.OperateType)), o.OuterOrderID, o.NewOuterOrderID, strconv.FormatInt(o.ChangeValue, 10),
-			o.CustomerID, o.Mobile, o.OuterType, o.OuterID, o.ResultCode, o.AppliedAt.In(gmt8).Format(time.RFC3339)})
-	}
+	writeOperationRows(cw, ops)
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write operations csv: %w", err)
 	}
 	return nil
+}
+
+func writeOperationRows(cw *csv.Writer, ops []Operation) {
+	for _, o := range ops {
+		cw.Write([]string{strconv.FormatInt(o.Seq, 10), o.RequestID, o.BrandID, o.ShopID,
+			strconv.Itoa(int(o.OperateType)), o.OuterOrderID, o.NewOuterOrderID, strconv.FormatInt(o.ChangeValue, 10),
+			o.CustomerID, o.Mobile, o.OuterType, o.OuterID, o.ResultCode, o.AppliedAt.In(gmt8).Format(time.RFC3339)})
+	}
 }
 
 // Export names for ExportDB.
@@ -114,7 +145,7 @@ func ExportDB(path, what string, w io.Writer) error {
 	if what == ExportBalances {
 		return writeBalances(w, l.balances())
 	}
-	return writeOperations(w, l.ops)
+	return writeOperations(w, l.operations(0, l.ops.len()))
 }
 
 func (s *Server) serveBalances(w http.ResponseWriter, r *http.Request) {

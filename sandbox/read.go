@@ -213,11 +213,11 @@ func (s *Server) flowDetail(o object) (any, *topError) {
 	now, lag := s.cfg.Now(), s.flowLag()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.led.fx.detail(brand, flowID, outer, now, lag, s.cfg.FlowPick)
+	f, ok := s.led.detail(brand, flowID, outer, now, lag, s.cfg.FlowPick)
 	if !ok {
 		return flowDetailResult{ReadStatus: readStatus(CodeFlowNotFound)}, nil
 	}
-	w := s.led.fx.wire(f)
+	w := s.led.wire(f)
 	return flowDetailResult{ReadStatus: readStatus(CodeOK), Result: &w}, nil
 }
 
@@ -295,18 +295,18 @@ func (s *Server) accountFlows(o object) (any, *topError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fx := &s.led.fx
+	led := s.led
 	if q.card != "" {
-		q.cardAcct, q.cardKnown = fx.byCard[brandID{q.brand, q.card}]
+		q.cardAcct, q.cardKnown = led.byCard(q.brand, q.card)
 	}
 	if q.customer != "" {
-		q.custAcct, q.custKnown = fx.byCust[brandID{q.brand, q.customer}]
+		q.custAcct, q.custKnown = led.byCustomer(q.brand, q.customer)
 	}
-	total, page := fx.page(&q)
+	total, page := led.page(&q)
 	res := flowPageResult{ReadStatus: readStatus(CodeOK), CurrentPage: q.pageNo, PageSize: q.pageSize, TotalSize: total,
 		ResultList: make([]client.Flow, 0, len(page))}
 	for _, f := range page {
-		res.ResultList = append(res.ResultList, fx.wire(f))
+		res.ResultList = append(res.ResultList, led.wire(f))
 	}
 	return res, nil
 }
@@ -342,30 +342,23 @@ func (s *Server) customerGet(o object) (any, *topError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fx := &s.led.fx
-	var k acctKey
+	led := s.led
+	var n uint32
 	found := false
 	switch {
 	case cust != "":
-		k, found = fx.byCust[brandID{brand, cust}]
-		if !found {
-			k = acctKey{brand, 'c', cust}
-			_, found = s.led.accounts[k]
-		}
+		n, found = led.byCustomer(brand, cust)
 	case mobile != "":
-		k = acctKey{brand, 'm', mobile}
-		_, found = s.led.accounts[k]
+		n, found = led.findAccount(acctKey{brand, 'm', mobile})
 	case card != "":
-		k, found = fx.byCard[brandID{brand, card}]
+		n, found = led.byCard(brand, card)
 	default:
-		k = acctKey{brand, 'o', outerType + ":" + outerID}
-		_, found = s.led.accounts[k]
+		n, found = led.findAccount(acctKey{brand, 'o', outerType + ":" + outerID})
 	}
-	a := s.led.accounts[k]
-	if !found || a == nil {
+	if !found {
 		return customerResult{ReadStatus: readStatus(CodeCustomerNotFound)}, nil
 	}
-	ids := fx.noteAccount(k)
+	a, ids := led.accountView(n), led.idsOf(n)
 	info := client.CustomerInfo{CustomerID: ids.customer, Mobile: a.mobile}
 	if a.key.kind == 'o' {
 		info.OuterID, info.OuterType = a.outerID, a.outerType
@@ -373,7 +366,7 @@ func (s *Server) customerGet(o object) (any, *topError) {
 	c := &client.Customer{
 		Cards: []client.Card{{CardID: ids.card, CardTemplateID: "SANDBOX", CardType: "MEMBER", Status: "NORMAL",
 			Accounts: []client.CardAccount{{AccountID: ids.account, Balance: a.available, Real: a.available,
-				TotalReal: fx.charged[k]}}}},
+				TotalReal: led.acct(n).charged}}}},
 		Info: info,
 	}
 	return customerResult{ReadStatus: readStatus(CodeOK), Result: c}, nil
@@ -384,9 +377,9 @@ func (s *Server) customerGet(o object) (any, *topError) {
 func (s *Server) Flows() []client.Flow {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]client.Flow, 0, len(s.led.fx.flows))
-	for _, f := range s.led.fx.flows {
-		out = append(out, s.led.fx.wire(f))
+	out := make([]client.Flow, 0, s.led.flows.len())
+	for p := range s.led.flows.len() {
+		out = append(out, s.led.wire(s.led.flowAt(p)))
 	}
 	return out
 }

@@ -53,10 +53,6 @@ type Server struct {
 	tracePrefix string
 	traceSeq    atomic.Uint64
 
-	reqMu    sync.Mutex
-	reqCount map[string]int // recharge.operate requests that passed the checks, per request_id
-	reqTotal int
-
 	handler http.Handler
 	http    *http.Server
 	connMu  sync.Mutex
@@ -82,7 +78,6 @@ func New(cfg Config) (*Server, error) {
 		readRng:     rand.New(rand.NewPCG(uint64(cfg.Seed)^readFaultSeedOffset, uint64(cfg.Seed))),
 		tracePrefix: "sbx" + strconv.FormatInt(time.Now().UnixMilli()%(36*36*36*36*36*36), 36),
 		closing:     make(chan struct{}),
-		reqCount:    map[string]int{},
 	}
 	if cfg.QPSLimit > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(cfg.QPSLimit), cfg.Burst)
@@ -118,35 +113,32 @@ func New(cfg Config) (*Server, error) {
 // required fields), whatever came next: applied, answered from the idempotency record (a replay),
 // refused by the ledger, given an injected fault, or dropped after applying. Tests use it to see
 // resends the ledger's deduplication hides. Counts start at 0 in New and are not persisted.
+//
+// The counts live in the ledger's records (4 bytes per request_id), under the ledger's mutex.
 func (s *Server) Requests(requestID string) int {
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
-	return s.reqCount[requestID]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.led.requests(requestID)
 }
 
 // TotalRequests is the sum of Requests over every request_id.
 func (s *Server) TotalRequests() int {
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
-	return s.reqTotal
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.led.total
 }
 
 // RequestCounts returns a copy of Requests for every request_id received.
 func (s *Server) RequestCounts() map[string]int {
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
-	m := make(map[string]int, len(s.reqCount))
-	for k, v := range s.reqCount {
-		m[k] = v
-	}
-	return m
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.led.requestCounts()
 }
 
 func (s *Server) countRequest(requestID string) {
-	s.reqMu.Lock()
-	s.reqCount[requestID]++
-	s.reqTotal++
-	s.reqMu.Unlock()
+	s.mu.Lock()
+	s.led.count(requestID)
+	s.mu.Unlock()
 }
 
 // Handler serves /router/rest, /router/batch and the /sandbox/ export paths.

@@ -3,13 +3,14 @@ package sandbox
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"time"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+
+	"svbatch/client"
 )
 
 // schemaVersion is stored in PRAGMA user_version; a file of another version is refused, except
@@ -56,7 +57,9 @@ CREATE TABLE IF NOT EXISTS flows (
 	order_value INTEGER NOT NULL, current_value INTEGER NOT NULL, applied_at TEXT NOT NULL
 );`
 
-// store is the SQLite copy of the ledger. Its methods are called under the server's mutex.
+// store is the SQLite copy of the ledger. Its methods are called under the server's mutex. Every
+// table is written as before (whoever reads the file finds accounts, holds, charges and applied
+// orders), but load rebuilds the memory from the operation log and the answers only.
 type store struct {
 	db                                                                 *sql.DB
 	upAccount, upHold, upCharge, insApplied, insAnswer, insOp, insFlow *sql.Stmt
@@ -176,14 +179,13 @@ func (s *store) commit(ctx context.Context, eff effect) (err error) {
 	return nil
 }
 
-// load reads the whole ledger into memory.
+// load reads the ledger file into l (a new ledger) by replaying its operation log, in seq order,
+// through the ledger's own rules with each operation's stored request and trace id: the compact
+// ledger keeps what it derives from the log, not the tables' rows. The other tables are checked
+// against the result (the accounts' balances, the flows' count), and the rejected requests' answers
+// are read back. A version 1 file (no flows) gets its flows, without operator and remark, which it
+// did not keep, stored on the way.
 func (s *store) load(l *ledger) error {
-	key := func(brand, kind, id string) (acctKey, error) {
-		if len(kind) != 1 || (kind[0] != 'c' && kind[0] != 'm' && kind[0] != 'o') {
-			return acctKey{}, fmt.Errorf("bad account kind %q", kind)
-		}
-		return acctKey{brand, kind[0], id}, nil
-	}
 	each := func(q string, scan func(*sql.Rows) error) error {
 		rows, err := s.db.Query(q)
 		if err != nil {
@@ -197,108 +199,117 @@ func (s *store) load(l *ledger) error {
 		}
 		return rows.Err()
 	}
-	var brand, kind, id, outer string
-	err := errors.Join(
-		each(`SELECT brand_id, kind, ident, customer_id, mobile, outer_type, outer_id, available, frozen FROM accounts`, func(r *sql.Rows) error {
-			var a account
-			if err := r.Scan(&brand, &kind, &id, &a.customerID, &a.mobile, &a.outerType, &a.outerID, &a.available, &a.frozen); err != nil {
-				return err
-			}
-			k, err := key(brand, kind, id)
-			a.key = k
-			l.accounts[k] = &a
-			return err
-		}),
-		each(`SELECT brand_id, kind, ident, outer_order_id, amount, open FROM holds`, func(r *sql.Rows) error {
-			var h hold
-			if err := r.Scan(&brand, &kind, &id, &outer, &h.amount, &h.open); err != nil {
-				return err
-			}
-			k, err := key(brand, kind, id)
-			l.holds[orderRef{k, outer}] = h
-			return err
-		}),
-		each(`SELECT brand_id, kind, ident, outer_order_id, amount, refunded FROM charges`, func(r *sql.Rows) error {
-			var c charge
-			if err := r.Scan(&brand, &kind, &id, &outer, &c.amount, &c.refunded); err != nil {
-				return err
-			}
-			k, err := key(brand, kind, id)
-			l.charges[orderRef{k, outer}] = c
-			return err
-		}),
-		each(`SELECT brand_id, operate_type, outer_order_id, new_outer_order_id, request_id FROM applied`, func(r *sql.Rows) error {
-			var i identity
-			var rid string
-			if err := r.Scan(&i.brand, &i.op, &i.outer, &i.newO, &rid); err != nil {
-				return err
-			}
-			l.applied[i] = rid
-			return nil
-		}),
-		each(`SELECT request_id, payload, biz_success, result, result_code, result_desc, result_view, trace_id FROM answers`, func(r *sql.Rows) error {
-			var a answer
-			var rid string
-			if err := r.Scan(&rid, &a.payload, &a.result.BizSuccess, &a.result.Result, &a.result.ResultCode,
-				&a.result.ResultDesc, &a.result.ResultView, &a.traceID); err != nil {
-				return err
-			}
-			l.answers[rid] = a
-			return nil
-		}),
-		each(`SELECT seq, request_id, brand_id, shop_id, operate_type, outer_order_id, new_outer_order_id, change_value,
-			customer_id, mobile, outer_type, outer_id, result_code, applied_at FROM operations ORDER BY seq`, func(r *sql.Rows) error {
-			var o Operation
-			var at string
-			if err := r.Scan(&o.Seq, &o.RequestID, &o.BrandID, &o.ShopID, &o.OperateType, &o.OuterOrderID, &o.NewOuterOrderID,
-				&o.ChangeValue, &o.CustomerID, &o.Mobile, &o.OuterType, &o.OuterID, &o.ResultCode, &at); err != nil {
-				return err
-			}
-			t, err := time.Parse(time.RFC3339Nano, at)
-			o.AppliedAt = t
-			l.ops = append(l.ops, o)
-			l.seq = o.Seq
-			return err
-		}),
-	)
-	if err != nil {
-		return fmt.Errorf("load sandbox ledger: %w", err)
-	}
-	var flows []flowRec
-	err = each(`SELECT seq, op_seq, flow_type, brand_id, kind, ident, shop_id, outer_order_id, outer_pay_id, operator, remark,
-		order_value, current_value, applied_at FROM flows ORDER BY seq`, func(r *sql.Rows) error {
-		var f flowRec
-		var at string
-		if err := r.Scan(&f.seq, &f.opSeq, &f.typ, &brand, &kind, &id, &f.shop, &f.outer, &f.outerPay, &f.operator, &f.remark,
-			&f.value, &f.after, &at); err != nil {
+	// flows with no operator were rebuilt from a version 1 file: they stay without
+	var bare []bool // by op_seq−1
+	nflows := 0
+	err := each(`SELECT op_seq, operator FROM flows ORDER BY seq`, func(r *sql.Rows) error {
+		var seq int64
+		var operator string
+		if err := r.Scan(&seq, &operator); err != nil {
 			return err
 		}
-		k, err := key(brand, kind, id)
-		if err != nil {
-			return err
+		if seq < 1 || seq > int64(len(bare))+1 {
+			return fmt.Errorf("flow %d of operation %d out of order", nflows+1, seq)
 		}
-		f.acct = k
-		if f.at, err = time.Parse(time.RFC3339Nano, at); err != nil {
-			return err
+		if seq > int64(len(bare)) {
+			bare = append(bare, false)
 		}
-		flows = append(flows, f)
+		bare[seq-1] = bare[seq-1] || operator == ""
+		nflows++
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("load sandbox ledger flows: %w", err)
 	}
-	if len(flows) == 0 && len(l.ops) > 0 {
-		// a version 1 file: rebuild the flows from the operation log, once, and keep them
-		flows = replayFlows(l.ops)
-		if err := s.backfill(flows); err != nil {
+	rebuild := nflows == 0
+	err = each(`SELECT o.seq, o.request_id, o.brand_id, o.shop_id, o.operate_type, o.outer_order_id, o.new_outer_order_id,
+		o.change_value, o.customer_id, o.mobile, o.outer_type, o.outer_id, o.applied_at, a.payload, a.trace_id
+		FROM operations o LEFT JOIN answers a ON a.request_id = o.request_id ORDER BY o.seq`, func(r *sql.Rows) error {
+		var req client.RechargeRequest
+		var seq int64
+		var at string
+		var payload, trace sql.NullString
+		if err := r.Scan(&seq, &req.RequestID, &req.BrandID, &req.ShopID, &req.OperateType, &req.OuterOrderID,
+			&req.NewOuterOrderID, &req.ChangeValue, &req.CustomerID, &req.Mobile, &req.OuterType, &req.OuterID,
+			&at, &payload, &trace); err != nil {
 			return err
 		}
+		if seq != int64(l.ops.len())+1 {
+			return fmt.Errorf("operation %d: want seq %d", seq, l.ops.len()+1)
+		}
+		if !payload.Valid {
+			return fmt.Errorf("operation %d: request_id %s has no stored answer", seq, req.RequestID)
+		}
+		// operator_id and reason are not in the log: the stored payload has them
+		p, err := decodeBusiness(payload.String)
+		if err != nil {
+			return fmt.Errorf("operation %d: stored payload: %w", seq, err)
+		}
+		req.OperatorID, req.Reason = p.OperatorID, p.Reason
+		if enc, err := req.Encode(); err != nil || enc != payload.String {
+			return fmt.Errorf("operation %d: the log and the stored payload of request_id %s differ", seq, req.RequestID)
+		}
+		t, err := time.Parse(time.RFC3339Nano, at)
+		if err != nil {
+			return fmt.Errorf("operation %d: %w", seq, err)
+		}
+		eff, replay, err := l.decide(&req, payload.String, trace.String, t)
+		switch {
+		case err != nil:
+			return fmt.Errorf("operation %d: %w", seq, err)
+		case replay || !eff.applied:
+			return fmt.Errorf("operation %d (request_id %s) does not apply again: %s", seq, req.RequestID, eff.answer.result.ResultCode)
+		}
+		eff.bareFlows = rebuild || (int(seq) <= len(bare) && bare[seq-1])
+		l.commit(eff)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load sandbox ledger operations: %w", err)
 	}
-	for k := range l.accounts {
-		l.fx.noteAccount(k)
+	err = each(`SELECT request_id, payload, result_code, trace_id FROM answers WHERE result_code <> '0'`, func(r *sql.Rows) error {
+		var rid, payload, code, trace string
+		if err := r.Scan(&rid, &payload, &code, &trace); err != nil {
+			return err
+		}
+		if _, dup := l.findRequest(rid); dup {
+			return fmt.Errorf("request_id %s: rejected and applied", rid)
+		}
+		l.commit(effect{requestID: rid, answer: answer{payload: payload, result: resultFor(code), traceID: trace}})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load sandbox ledger answers: %w", err)
 	}
-	for _, f := range flows {
-		l.fx.add(f)
+	naccts := 0
+	err = each(`SELECT brand_id, kind, ident, available, frozen FROM accounts`, func(r *sql.Rows) error {
+		var brand, kind, id string
+		var avail, frozen int64
+		if err := r.Scan(&brand, &kind, &id, &avail, &frozen); err != nil {
+			return err
+		}
+		naccts++
+		if len(kind) != 1 {
+			return fmt.Errorf("bad account kind %q", kind)
+		}
+		if n, ok := l.findAccount(acctKey{brand, kind[0], id}); !ok || l.acct(n).available != avail || l.acct(n).frozen != frozen {
+			return fmt.Errorf("account %s %s %s: the stored balance is not the operation log's", brand, kind, id)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return fmt.Errorf("load sandbox ledger accounts: %w", err)
+	case naccts != l.accts.len():
+		return fmt.Errorf("load sandbox ledger: %d accounts stored, %d in the operation log", naccts, l.accts.len())
+	case !rebuild && nflows != l.flows.len():
+		return fmt.Errorf("load sandbox ledger: %d flows stored, %d in the operation log", nflows, l.flows.len())
+	case rebuild && l.flows.len() > 0:
+		flows := make([]flowRec, 0, l.flows.len())
+		for p := range l.flows.len() {
+			flows = append(flows, l.flowAt(p))
+		}
+		return s.backfill(flows)
 	}
 	return nil
 }
