@@ -208,8 +208,16 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 	g, gctx := errgroup.WithContext(ctx)
 	// Four times as many account workers as requests in flight: while Concurrency requests are out,
 	// more rows wait for their durable "sending" mark (an fsync'd group commit), so the journal's
-	// latency is hidden and its commits grow larger. Sends are bounded by d.slots.
-	g.SetLimit(4 * d.cfg.Concurrency)
+	// latency is hidden and its commits grow larger. Sends are bounded by d.slots. The workers live
+	// for the whole run and take one account after another from ready: a goroutine per account
+	// would start on a small stack and grow it again for every account (the HTTP and JSON code a
+	// send runs is deep), which cost as much CPU as the dispatcher's own work per row.
+	workers := 4 * d.cfg.Concurrency
+	type work struct {
+		key string
+		a   *account
+	}
+	ready := make(chan work)
 	// A journal that knows no row yet (a first run) needs no lookup per row: rows' keys are unique
 	// (validation refuses duplicate identities and request_ids).
 	fresh, err := isEmpty(d.journal)
@@ -280,6 +288,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		mu.Unlock()
 	}()
 	var readErr error
+	started := 0 // workers started (up to workers, as accounts come)
 	for {
 		if ctx.Err() != nil {
 			break
@@ -322,9 +331,30 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		active[row.AccountKey] = a
 		queued++
 		mu.Unlock()
-		key := row.AccountKey
-		g.Go(func() error { return worker(key, a) })
+		if started < workers {
+			started++
+			g.Go(func() error {
+				for w := range ready {
+					if err := worker(w.key, w.a); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		select {
+		case ready <- work{row.AccountKey, a}:
+		case <-gctx.Done():
+			// a worker stopped the run: release what a would have sent
+			mu.Lock()
+			queued -= len(a.queue)
+			a.queue = nil
+			delete(active, row.AccountKey)
+			cond.Broadcast()
+			mu.Unlock()
+		}
 	}
+	close(ready)
 	werr := g.Wait()
 	if readErr != nil {
 		return fmt.Errorf("reading rows: %w", readErr)

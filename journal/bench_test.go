@@ -39,6 +39,9 @@ func benchEntry(i int, st svbatch.Status) Entry {
 func report(b *testing.B, j *Journal, rows int, d time.Duration, c0, w0 int64) {
 	commits, written := j.stats()
 	b.ReportMetric(float64(rows)/d.Seconds(), "rows/s")
+	if cpu := cpuTime(); cpu > 0 && !b.Failed() {
+		b.ReportMetric(float64((cpu-cpuStart).Microseconds())/float64(rows), "cpu-µs/row")
+	}
 	if c := commits - c0; c > 0 {
 		b.ReportMetric(float64(written-w0)/float64(c), "rows/commit")
 	}
@@ -54,6 +57,7 @@ func BenchmarkMarkSending32(b *testing.B) {
 		c0, w0 := j.stats()
 		var next atomic.Int64
 		base := n * benchRows
+		startCPU()
 		start := time.Now()
 		var wg sync.WaitGroup
 		for w := 0; w < 32; w++ {
@@ -83,6 +87,7 @@ func BenchmarkRecord(b *testing.B) {
 	j := benchJournal(b)
 	for n := 0; n < b.N; n++ {
 		c0, w0 := j.stats()
+		startCPU()
 		start := time.Now()
 		for i := 0; i < benchRows; i++ {
 			e := benchEntry(n*benchRows+i, svbatch.Succeeded)
@@ -99,15 +104,56 @@ func BenchmarkRecord(b *testing.B) {
 	}
 }
 
+// cpuStart is the process CPU time when the iteration being measured started (startCPU).
+var cpuStart time.Duration
+
+func startCPU() { cpuStart = cpuTime() }
+
+// cpuTime is the CPU time (user and system) the process has used so far, from /proc/self/stat
+// (Linux; clock ticks of 10 ms); 0 where it is not known.
+func cpuTime() time.Duration {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:]) // f[0] is field 3 (state): utime is field 14, stime 15
+	if len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(u+st) * 10 * time.Millisecond // USER_HZ is 100 on Linux
+}
+
 // BenchmarkRowLifecycle32 is the dispatcher's pattern: a planner Gets every row (a fresh run:
 // all misses) and hands it to 32 workers, each MarkSending it, "sending" it (no network) and
 // Recording the outcome; Flush at the end. rows/s is the journal's ceiling for a whole run.
-func BenchmarkRowLifecycle32(b *testing.B) {
+func BenchmarkRowLifecycle32(b *testing.B) { rowLifecycle32(b, benchJournal(b)) }
+
+// BenchmarkRowLifecycle32NoSync is BenchmarkRowLifecycle32 with synchronous=OFF: no fsync at all,
+// the durability contract broken. The difference in cpu-µs/row and rows/s is what the contract's
+// fsyncs cost the journal (commits/row times the cost of one fsync'd commit).
+func BenchmarkRowLifecycle32NoSync(b *testing.B) {
+	syncMode = "OFF"
 	j := benchJournal(b)
+	syncMode = "FULL"
+	rowLifecycle32(b, j)
+}
+
+func rowLifecycle32(b *testing.B, j *Journal) {
 	ctx := context.Background()
 	for n := 0; n < b.N; n++ {
 		c0, w0 := j.stats()
 		io0 := diskWrites()
+		startCPU()
 		start := time.Now()
 		rows := make(chan Entry, 64)
 		var wg sync.WaitGroup
@@ -162,6 +208,7 @@ func BenchmarkGet(b *testing.B) {
 	}
 	for n := 0; n < b.N; n++ {
 		c0, w0 := j.stats()
+		startCPU()
 		start := time.Now()
 		for i := 0; i < benchRows; i++ {
 			if _, ok, err := j.Get(benchEntry(i, "").Key); err != nil || !ok {

@@ -20,6 +20,7 @@ package journal
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,10 @@ var ErrClosed = errors.New("journal is closed")
 // file order read the table at random. Version 3 keeps rows in the order they were first written
 // (a rowid table; the key is a unique index), which is file order.
 const SchemaVersion = 3
+
+// syncMode is the writer connection's PRAGMA synchronous: FULL, the durability contract. Only the
+// package's benchmarks change it (to OFF), to measure what the contract's fsyncs cost.
+var syncMode = "FULL"
 
 // application is stored in the meta table; a database without it is not a journal.
 const application = "svbatch journal"
@@ -115,10 +120,19 @@ type Journal struct {
 	wdb    *sql.DB
 	wconn  *sql.Conn // the single writer connection, used by the writer goroutine and BeginRun/EndRun
 	wmu    sync.Mutex
-	upsert *sql.Stmt    // prepared on wconn
-	rdb    *sql.DB      // read-only pool
-	getSt  *sql.Stmt    // Get's query, prepared on rdb
-	rmu    sync.RWMutex // held shared by each read, exclusively by Close
+	// upsert and outcome are prepared once on wconn's driver connection and used only inside
+	// wconn.Raw (commit): the hot path bypasses database/sql's per-call conversions and locking,
+	// and no statement is prepared again per transaction.
+	upsert, outcome driver.Stmt
+	// marked holds, for rows whose last committed write came with MarkSending, what that write put
+	// in the columns an outcome does not change (identityOf): an outcome with the same identity
+	// updates only the outcome columns of its row (outcomeSQL), no index touched. Only the writer
+	// goroutine (commit) uses it; it is bounded by maxMarked, beyond which rows take the upsert.
+	marked map[string]identity
+	args   []driver.NamedValue // commit's argument buffer
+	rdb    *sql.DB             // read-only pool
+	getSt  *sql.Stmt           // Get's query, prepared on rdb
+	rmu    sync.RWMutex        // held shared by each read, exclusively by Close
 
 	mu       sync.Mutex
 	work     *sync.Cond // signalled when the queue gets an op or the journal is closing
@@ -341,6 +355,27 @@ ON CONFLICT(key) DO UPDATE SET
 	err_sub_msg=excluded.err_sub_msg, trace_id=excluded.trace_id, latency_ms=excluded.latency_ms,
 	finished_at=excluded.finished_at, run_id=excluded.run_id, sent=excluded.sent, updated_at=excluded.updated_at`
 
+// outcomeSQL writes an outcome over the row MarkSending wrote: every column but the row's identity
+// (key, line, request_id, generation, payload_hash, sent), which the outcome leaves as it was, so
+// that neither index (key, line) is touched and fewer values are bound.
+const outcomeSQL = `UPDATE rows SET state=?, attempts=?, note=?, answered=?, biz_success=?, result_ok=?,
+	result_code=?, result_desc=?, err_code=?, err_msg=?, err_sub_code=?, err_sub_msg=?, trace_id=?,
+	latency_ms=?, finished_at=?, run_id=?, updated_at=? WHERE key=?`
+
+// maxMarked bounds Journal.marked: about the rows that can be in flight at once.
+const maxMarked = 2 * maxQueue
+
+// identity is what an entry puts in the columns outcomeSQL leaves as they are.
+type identity struct {
+	line                         int
+	requestID, payloadHash, sent string
+	generation                   int
+}
+
+func identityOf(e Entry) identity {
+	return identity{line: e.Line, requestID: e.RequestID, payloadHash: e.PayloadHash, sent: e.Sent, generation: e.Generation}
+}
+
 // openWriter opens the writer connection, sets WAL and synchronous=FULL, and creates or checks
 // the schema.
 func (j *Journal) openWriter() error {
@@ -367,14 +402,24 @@ func (j *Journal) openWriter() error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("set WAL mode: SQLite kept journal_mode %q", mode)
 	}
-	if _, err := c.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+	if _, err := c.ExecContext(ctx, "PRAGMA synchronous="+syncMode); err != nil {
 		return err
 	}
 	if err := j.initSchema(ctx); err != nil {
 		return err
 	}
-	j.upsert, err = c.PrepareContext(ctx, upsertSQL)
-	return err
+	return c.Raw(func(dc any) error {
+		cp, ok := dc.(driver.ConnPrepareContext)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot prepare statements", dc)
+		}
+		var err error
+		if j.upsert, err = cp.PrepareContext(ctx, upsertSQL); err != nil {
+			return err
+		}
+		j.outcome, err = cp.PrepareContext(ctx, outcomeSQL)
+		return err
+	})
 }
 
 func (j *Journal) initSchema(ctx context.Context) (err error) {
@@ -687,7 +732,8 @@ func migrate(ctx context.Context, tx *sql.Tx, from string) error {
 }
 
 // commit writes the last version of each key in batch in one transaction and returns how many
-// rows it wrote.
+// rows it wrote. An outcome of a row MarkSending wrote (same identity) updates only the outcome's
+// columns; every other write is the full upsert.
 func (j *Journal) commit(batch []op) (int, error) {
 	last := make(map[string]int, len(batch))
 	for i, o := range batch {
@@ -700,31 +746,114 @@ func (j *Journal) commit(batch []op) (int, error) {
 	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
+	if j.marked == nil {
+		j.marked = make(map[string]identity)
+	}
 	ctx := context.Background()
-	tx, err := j.wconn.BeginTx(ctx, nil)
+	n := 0
+	err := j.wconn.Raw(func(dc any) (err error) {
+		bt, ok := dc.(driver.ConnBeginTx)
+		if !ok {
+			return fmt.Errorf("sqlite driver connection %T cannot begin transactions", dc)
+		}
+		tx, err := bt.BeginTx(ctx, driver.TxOptions{})
+		if err != nil {
+			return err
+		}
+		for i, o := range batch {
+			if o.barrier || last[o.e.Key] != i {
+				continue
+			}
+			if err := j.write(ctx, o); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("row %s: %w", o.e.Key, err)
+			}
+			n++
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
+		clear(j.marked) // what the rows hold is known again once written in full
 		return 0, err
 	}
-	st := tx.StmtContext(ctx, j.upsert)
-	n := 0
 	for i, o := range batch {
 		if o.barrier || last[o.e.Key] != i {
 			continue
 		}
-		e := o.e
-		if _, err := st.ExecContext(ctx, e.Key, e.Line, e.RequestID, e.Generation, e.PayloadHash,
-			string(e.State), e.Attempts, e.Note, e.Answered, e.BizSuccess, e.ResultOK, e.ResultCode,
-			e.ResultDesc, e.ErrCode, e.ErrMsg, e.ErrSubCode, e.ErrSubMsg, e.TraceID, e.LatencyMS,
-			fmtTime(e.FinishedAt), e.RunID, e.Sent, fmtTime(o.at)); err != nil {
-			_ = tx.Rollback()
-			return 0, fmt.Errorf("row %s: %w", e.Key, err)
+		if o.done != nil && o.e.State == svbatch.Sending && len(j.marked) < maxMarked {
+			j.marked[o.e.Key] = identityOf(o.e)
+		} else {
+			delete(j.marked, o.e.Key)
 		}
-		n++
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("commit: %w", err)
 	}
 	return n, nil
+}
+
+// write stores one op's entry inside commit's transaction, on the driver connection.
+func (j *Journal) write(ctx context.Context, o op) error {
+	e := o.e
+	a := j.args[:0]
+	arg := func(v driver.Value) { a = append(a, driver.NamedValue{Ordinal: len(a) + 1, Value: v}) }
+	outcomeArgs := func() {
+		arg(string(e.State))
+		arg(int64(e.Attempts))
+		arg(e.Note)
+		arg(e.Answered)
+		arg(e.BizSuccess)
+		arg(e.ResultOK)
+		arg(e.ResultCode)
+		arg(e.ResultDesc)
+		arg(int64(e.ErrCode))
+		arg(e.ErrMsg)
+		arg(e.ErrSubCode)
+		arg(e.ErrSubMsg)
+		arg(e.TraceID)
+		arg(e.LatencyMS)
+		arg(fmtTime(e.FinishedAt))
+		arg(e.RunID)
+		arg(fmtTime(o.at))
+	}
+	defer func() { clear(a); j.args = a[:0] }() // keep no values alive between commits
+	if id, ok := j.marked[e.Key]; ok && id == identityOf(e) {
+		outcomeArgs()
+		arg(e.Key)
+		res, err := j.outcome.(driver.StmtExecContext).ExecContext(ctx, a)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return nil
+		}
+		a = a[:0] // the row is not there after all: write it in full
+	}
+	arg(e.Key)
+	arg(int64(e.Line))
+	arg(e.RequestID)
+	arg(int64(e.Generation))
+	arg(e.PayloadHash)
+	arg(string(e.State))
+	arg(int64(e.Attempts))
+	arg(e.Note)
+	arg(e.Answered)
+	arg(e.BizSuccess)
+	arg(e.ResultOK)
+	arg(e.ResultCode)
+	arg(e.ResultDesc)
+	arg(int64(e.ErrCode))
+	arg(e.ErrMsg)
+	arg(e.ErrSubCode)
+	arg(e.ErrSubMsg)
+	arg(e.TraceID)
+	arg(e.LatencyMS)
+	arg(fmtTime(e.FinishedAt))
+	arg(e.RunID)
+	arg(e.Sent)
+	arg(fmtTime(o.at))
+	_, err := j.upsert.(driver.StmtExecContext).ExecContext(ctx, a)
+	return err
 }
 
 // Get returns the entry recorded under key, including one recorded but not yet committed.
@@ -888,8 +1017,16 @@ func (j *Journal) closeDBs() error {
 	if j.rdb != nil {
 		errs = append(errs, j.rdb.Close())
 	}
-	if j.upsert != nil {
-		errs = append(errs, j.upsert.Close())
+	if j.wconn != nil && (j.upsert != nil || j.outcome != nil) {
+		errs = append(errs, j.wconn.Raw(func(any) error {
+			var errs []error
+			for _, st := range []driver.Stmt{j.upsert, j.outcome} {
+				if st != nil {
+					errs = append(errs, st.Close())
+				}
+			}
+			return errors.Join(errs...)
+		}))
 	}
 	if j.wconn != nil {
 		errs = append(errs, j.wconn.Close())
@@ -944,12 +1081,15 @@ func parseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, s)
 }
 
-// stats reports transactions committed and entries written, for benchmarks.
-func (j *Journal) stats() (commits, written int64) {
+// Stats reports the transactions committed so far (each one fsync'd) and the entries they wrote,
+// for benchmarks and diagnostics.
+func (j *Journal) Stats() (commits, written int64) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.commits, j.written
 }
+
+func (j *Journal) stats() (commits, written int64) { return j.Stats() }
 
 // NamespaceError is a journal whose runs used another --id-namespace than this run's: every row
 // would get a new request_id, and rows already applied could move money twice.
