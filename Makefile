@@ -43,6 +43,7 @@ FUZZ_TARGETS = \
 	./table:FuzzCellText:250000 \
 	./table:FuzzCSVRowCount:100000 \
 	./table:FuzzNumberFormat:60000 \
+	./table:FuzzSheetScanner:5000 \
 	./table:FuzzSheetXML:60000
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -22,11 +22,20 @@ func (t *Total) addRow(amount, expected, actual int64) (overflowed string) {
 	return ""
 }
 
-// classify puts every identity in one category, sums the totals and sorts each category by identity.
+// classify puts every identity in one category, sums the totals and checks the statement.
 // A sum that passes int64 is an *InputError naming the row (never a wrapped total).
 func (r *Report) classify() error {
+	coveredExp, coveredRes, err := r.classifyRows()
+	if err != nil {
+		return err
+	}
+	return r.finish(coveredExp, coveredRes)
+}
+
+// classifyRows puts every identity read in one category and sums the category totals; it returns
+// how many expected and results rows it categorised.
+func (r *Report) classifyRows() (coveredExp, coveredRes int64, err error) {
 	succeeded := r.statuses.code(string(svbatch.Succeeded))
-	var coveredExp, coveredRes int64
 	n := r.exp.len()
 	for i := int32(0); int(i) < n; i++ {
 		e := r.exp.at(i)
@@ -45,13 +54,13 @@ func (r *Report) classify() error {
 					xExp = x.amount
 				}
 				if what := t.addRow(x.amount, xExp, 0); what != "" {
-					return overflowErr(Duplicate, what, e.key, true, x.line, x.amount)
+					return 0, 0, overflowErr(Duplicate, what, e.key, true, x.line, x.amount)
 				}
 			}
 			if e.nres > 0 {
 				n, err := r.addDuplicateResults(e.key, append([]resRow{e.res}, r.extraRes[expRef(i)]...))
 				if err != nil {
-					return err
+					return 0, 0, err
 				}
 				coveredRes += n
 			}
@@ -90,9 +99,9 @@ func (r *Report) classify() error {
 		}
 		if what := r.totals[c].addRow(amount, expAmt, actAmt); what != "" {
 			if what == "actual" || (what == "amount" && e.nres > 0 && e.res.moved) {
-				return overflowErr(c, what, e.key, false, e.res.line, e.res.amount)
+				return 0, 0, overflowErr(c, what, e.key, false, e.res.line, e.res.amount)
 			}
-			return overflowErr(c, what, e.key, true, e.line, e.amount)
+			return 0, 0, overflowErr(c, what, e.key, true, e.line, e.amount)
 		}
 		r.refs[c] = append(r.refs[c], expRef(i))
 	}
@@ -101,7 +110,7 @@ func (r *Report) classify() error {
 		if u.n > 1 {
 			n, err := r.addDuplicateResults(u.key, append([]resRow{u.res}, r.extraRes[unexRef(i)]...))
 			if err != nil {
-				return err
+				return 0, 0, err
 			}
 			coveredRes += n
 			r.refs[Duplicate] = append(r.refs[Duplicate], unexRef(i))
@@ -113,10 +122,16 @@ func (r *Report) classify() error {
 			act = u.res.amount
 		}
 		if what := r.totals[Unexpected].addRow(u.res.amount, 0, act); what != "" {
-			return overflowErr(Unexpected, what, u.key, false, u.res.line, u.res.amount)
+			return 0, 0, overflowErr(Unexpected, what, u.key, false, u.res.line, u.res.amount)
 		}
 		r.refs[Unexpected] = append(r.refs[Unexpected], unexRef(i))
 	}
+	return coveredExp, coveredRes, nil
+}
+
+// finish works out the differences, the net difference and whether the statement is explained,
+// given how many rows were categorised.
+func (r *Report) finish(coveredExp, coveredRes int64) error {
 	// The differences and their sum cannot pass int64 once the totals above did not (every amount
 	// is ≥ 0 and each category's Expected and Actual are parts of the checked totals), but they
 	// are checked all the same: a wrapped sum must never make the statement look explained.

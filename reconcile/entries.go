@@ -37,18 +37,28 @@ func (r *Report) Entries(c Category) iter.Seq[Entry] {
 		if c < 0 || c >= BalanceMismatch {
 			return
 		}
-		for _, x := range r.sortedRefs(c) {
-			if c == Duplicate {
-				for _, e := range r.duplicateEntries(x) {
-					if !yield(e) {
-						return
-					}
+		if r.part != nil {
+			r.part.entries(c, yield)
+			return
+		}
+		r.keyedEntries(c, func(_ string, e Entry) bool { return yield(e) })
+	}
+}
+
+// keyedEntries is Entries in memory, with each entry's packed identity (what they are sorted by).
+func (r *Report) keyedEntries(c Category, yield func(key string, e Entry) bool) {
+	for _, x := range r.sortedRefs(c) {
+		key := r.keyOf(x)
+		if c == Duplicate {
+			for _, e := range r.duplicateEntries(x) {
+				if !yield(key, e) {
+					return
 				}
-				continue
 			}
-			if !yield(r.entry(c, x)) {
-				return
-			}
+			continue
+		}
+		if !yield(key, r.entry(c, x)) {
+			return
 		}
 	}
 }

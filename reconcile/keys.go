@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -103,14 +104,22 @@ func custDiffers(exp, got Customer) bool {
 		(exp.OuterID != "" && exp.OuterID != got.OuterID)
 }
 
-// chunked is an append-only slice in fixed chunks: growing it never copies (no 2× peak).
+// chunked is an append-only slice in fixed chunks: growing it never copies past the first chunk
+// (no 2× peak). The first chunk grows as a slice does, so that a small one (a partitioned mode's
+// bucket) stays small; a pointer from at is valid until the next add.
 type chunked[T any] struct{ chunks [][]T }
 
 const chunkSize = 1 << 15
 
 func (c *chunked[T]) add(v T) int32 {
 	n := len(c.chunks)
-	if n == 0 || len(c.chunks[n-1]) == chunkSize {
+	switch {
+	case n == 0:
+		c.chunks = append(c.chunks, make([]T, 0, 64))
+		n++
+	case n == 1 && len(c.chunks[0]) < chunkSize && len(c.chunks[0]) == cap(c.chunks[0]):
+		c.chunks[0] = slices.Grow(c.chunks[0], min(chunkSize, 2*len(c.chunks[0]))-len(c.chunks[0]))
+	case len(c.chunks[n-1]) == chunkSize:
 		c.chunks = append(c.chunks, make([]T, 0, chunkSize))
 		n++
 	}

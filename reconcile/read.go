@@ -194,7 +194,9 @@ func parseExpectedStatus(s string) (svbatch.Status, bool) {
 	return "", false
 }
 
-func (r *Report) readExpected(src Source, opt Options, p *problems) error {
+// readExpected reads the expected ledger, checking every row and summing ExpectedTotal in file
+// order, and hands each good row to add (r.addExpected in memory, a bucket file when partitioned).
+func (r *Report) readExpected(src Source, opt Options, p *problems, add func(row *expRow) error) error {
 	const file = "expected"
 	ci := mapHeader(file, src.Header(), opt.Header, expectedStatusHeader, p)
 	for _, c := range []string{"brand_id", "operate_type", "outer_order_id", "change_value"} {
@@ -206,6 +208,7 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		return nil
 	}
 	cp := ci.resolve("expected_status", opt.Constants)
+	var row expRow // outside the loop: add takes a pointer, and one allocation serves every row
 	overflowed := false
 	for {
 		line, cells, err := src.Next()
@@ -249,7 +252,7 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 		if bad {
 			continue
 		}
-		row := expRow{
+		row = expRow{
 			key:    packKey(brand, op, outer, newOuter),
 			cust:   packCust(Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}),
 			amount: amt,
@@ -264,15 +267,23 @@ func (r *Report) readExpected(src Source, opt Options, p *problems) error {
 				overflowed = true
 			}
 		}
-		if i, dup := r.index[row.key]; dup {
-			first := r.exp.at(i)
-			first.nexp = satInc(first.nexp)
-			row.key = first.key
-			r.extraExp[i] = append(r.extraExp[i], row)
-			continue
+		if err := add(&row); err != nil {
+			return err
 		}
-		r.index[row.key] = r.exp.add(row)
 	}
+}
+
+// addExpected keys one expected row into the report.
+func (r *Report) addExpected(row *expRow) error {
+	if i, dup := r.index[row.key]; dup {
+		first := r.exp.at(i)
+		first.nexp = satInc(first.nexp)
+		row.key = first.key
+		r.extraExp[i] = append(r.extraExp[i], *row)
+		return nil
+	}
+	r.index[row.key] = r.exp.add(*row)
+	return nil
 }
 
 // parseOp is svbatch.ParseOperateType with a fast path for the digits a results file holds.
@@ -311,7 +322,10 @@ var ResultsColumns = []string{svbatch.ColRow, svbatch.ColBrandID, svbatch.ColOpe
 	svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColCustomerID, svbatch.ColMobile, svbatch.ColOuterType,
 	svbatch.ColOuterID, svbatch.ColStatus, svbatch.ColBizSuccess, svbatch.ColResult}
 
-func (r *Report) readResults(src Source, p *problems) error {
+// readResults reads the results, checking every row that moved money and summing ActualTotal in
+// file order, and hands each row to add: its packed identity (a reused buffer), customer and
+// compact form (r.addResult in memory, a bucket file when partitioned).
+func (r *Report) readResults(src Source, p *problems, add func(key []byte, cust *Customer, packed []byte, res *resRow) error) error {
 	const file = "results"
 	ci := mapHeader(file, src.Header(), resultsHeader, nil, p)
 	for _, c := range []string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColStatus} {
@@ -324,6 +338,8 @@ func (r *Report) readResults(src Source, p *problems) error {
 	}
 	cp := ci.resolve("status", nil)
 	var keyBuf []byte
+	var cust Customer // outside the loop: add takes pointers, and one allocation serves every row
+	var res resRow
 	overflowed := false
 	for {
 		line, cells, err := src.Next()
@@ -374,8 +390,8 @@ func (r *Report) readResults(src Source, p *problems) error {
 		if n, err := strconv.Atoi(get(cRow)); err == nil && n > 0 {
 			rowNo = n
 		}
-		cust := Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}
-		res := resRow{
+		cust = Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}
+		res = resRow{
 			amount: amt,
 			line:   clampLine(rowNo),
 			status: r.statuses.code(status),
@@ -383,31 +399,52 @@ func (r *Report) readResults(src Source, p *problems) error {
 		}
 		// The key is built in a reused buffer: looking it up allocates nothing.
 		keyBuf = appendKey(keyBuf[:0], get(cBrand), op, get(cOuter), get(cNewOuter))
-		if i, ok := r.index[string(keyBuf)]; ok {
-			e := r.exp.at(i)
-			if packedEquals(e.cust, cust) {
-				res.sameCust = true
-			} else {
-				res.cust = packCust(cust)
-			}
-			e.nres = satInc(e.nres)
-			if e.nres == 1 {
-				e.res = res
-			} else {
-				r.extraRes[expRef(i)] = append(r.extraRes[expRef(i)], res)
-			}
-			continue
+		if err := add(keyBuf, &cust, nil, &res); err != nil {
+			return err
 		}
-		res.cust = packCust(cust)
-		if i, ok := r.unexIdx[string(keyBuf)]; ok {
-			u := r.unex.at(i)
-			u.n = satInc(u.n)
-			r.extraRes[unexRef(i)] = append(r.extraRes[unexRef(i)], res)
-			continue
-		}
-		key := string(keyBuf)
-		r.unexIdx[key] = r.unex.add(unexRow{key: key, n: 1, res: res})
 	}
+}
+
+// addResult matches one results row against the expected rows read. Its customer is cust when
+// not nil, else packed (a bucket file's row, see packCust); key and packed may be reused buffers.
+func (r *Report) addResult(key []byte, cust *Customer, packed []byte, res *resRow) error {
+	pack := func() string {
+		if cust != nil {
+			return packCust(*cust)
+		}
+		return string(packed)
+	}
+	if i, ok := r.index[string(key)]; ok {
+		e := r.exp.at(i)
+		var same bool
+		if cust != nil {
+			same = packedEquals(e.cust, *cust)
+		} else {
+			same = e.cust == string(packed)
+		}
+		if same {
+			res.sameCust, res.cust = true, ""
+		} else {
+			res.cust = pack()
+		}
+		e.nres = satInc(e.nres)
+		if e.nres == 1 {
+			e.res = *res
+		} else {
+			r.extraRes[expRef(i)] = append(r.extraRes[expRef(i)], *res)
+		}
+		return nil
+	}
+	res.cust = pack()
+	if i, ok := r.unexIdx[string(key)]; ok {
+		u := r.unex.at(i)
+		u.n = satInc(u.n)
+		r.extraRes[unexRef(i)] = append(r.extraRes[unexRef(i)], *res)
+		return nil
+	}
+	k := string(key)
+	r.unexIdx[k] = r.unex.add(unexRow{key: k, n: 1, res: *res})
+	return nil
 }
 
 // resultsHeader maps a results header, in either language svbatch writes (成功, 品牌ID, 金额(分)), to

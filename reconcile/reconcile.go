@@ -125,6 +125,14 @@ type Options struct {
 	Constants map[string]string
 	// MaxErrors caps the problems an InputError lists (default 50); all are counted.
 	MaxErrors int
+	// Partitions > 1 bounds memory for ledgers larger than RAM: each side is read once, its rows
+	// hashed on the identity into that many bucket files, each bucket reconciled in memory and the
+	// category entries merged back in identity order. The report is the same as in memory, entry
+	// for entry. 0 or 1: everything in memory.
+	Partitions int
+	// TempDir is where the partitioned mode's files go ("" = os.TempDir()), in a directory of their
+	// own that Report.Close removes (and Reconcile, when it fails).
+	TempDir string
 }
 
 // Total is one category's line of the summary (fen).
@@ -158,8 +166,9 @@ type Report struct {
 	refs     [numCategories][]ref // entries of each category; sorted by identity on first use
 	sortOnce [numCategories]sync.Once
 	balances []BalanceEntry
-	netDiff  int64 // ActualTotal − ExpectedTotal, checked by classify
-	diffSum  int64 // Σ Difference over the row categories, checked by classify
+	part     *spill // partitioned mode: the category entries on disk (nil in memory)
+	netDiff  int64  // ActualTotal − ExpectedTotal, checked by classify
+	diffSum  int64  // Σ Difference over the row categories, checked by classify
 }
 
 // NetDifference is ActualTotal − ExpectedTotal.
@@ -186,7 +195,8 @@ func (r *Report) AllMatched() bool {
 }
 
 // Reconcile reads the expected ledger into memory (keyed by the identity), streams the results past
-// it and classifies every row. An *InputError means an input is unusable; other errors are reading
+// it and classifies every row (with Options.Partitions, bucket by bucket: see there). Close the
+// report once done with its entries. An *InputError means an input is unusable; other errors are reading
 // errors, wrapped with which side failed.
 func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	if opt.MaxErrors <= 0 {
@@ -206,13 +216,16 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	}
 	r.statuses.code(string(svbatch.Succeeded))
 	p := &problems{max: opt.MaxErrors}
-	if err := r.readExpected(expected, opt, p); err != nil {
+	if opt.Partitions > 1 {
+		return r.reconcilePartitioned(expected, results, opt, p)
+	}
+	if err := r.readExpected(expected, opt, p, r.addExpected); err != nil {
 		return nil, err
 	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	if err := r.readResults(results, p); err != nil {
+	if err := r.readResults(results, p, r.addResult); err != nil {
 		return nil, err
 	}
 	if err := p.result(); err != nil {

@@ -186,5 +186,5 @@ func platformProofRows(ps []reconcile.ProofEntry, l svbatch.Lang) iter.Seq[[]any
 // PlatformReconciliationWorkbook and WriteReconciliationFile).
 func WritePlatformReconciliationReport(path string, r *reconcile.Report, p *reconcile.PlatformReport, info ReconciliationInfo) error {
 	sum, sheets := PlatformReconciliationWorkbook(r, p, info)
-	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit})
+	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit, Check: r.Err})
 }

@@ -225,34 +225,18 @@ func WriteMatchedCSV(path string, r *reconcile.Report, l svbatch.Lang) error {
 	}
 	werr := w.Write(hdr)
 	rec := make([]string, 0, len(hdr))
-	for cells := range recRowCells(r, reconcile.Matched, l) {
+	for e := range r.Entries(reconcile.Matched) {
 		if werr != nil {
 			break
 		}
-		rec = rec[:0]
-		for i, v := range cells {
-			switch v := v.(type) {
-			case nil:
-				rec = append(rec, "")
-				if cols[i].Amount {
-					rec = append(rec, "")
-				}
-			case int64:
-				rec = append(rec, strconv.FormatInt(v, 10))
-				if cols[i].Amount {
-					rec = append(rec, svbatch.FormatYuan(v))
-				}
-			case string:
-				rec = append(rec, SafeText(v))
-			default:
-				rec = append(rec, fmt.Sprint(v))
-			}
-		}
-		werr = w.Write(rec)
+		werr = w.Write(entryRecord(e, rec[:0], l))
 	}
 	w.Flush()
 	if werr == nil {
 		werr = w.Error()
+	}
+	if werr == nil {
+		werr = r.Err() // the partitioned mode's entries could not all be read back
 	}
 	if werr == nil {
 		werr = bw.Flush()
@@ -279,6 +263,36 @@ func WriteMatchedCSV(path string, r *reconcile.Report, l svbatch.Lang) error {
 	return nil
 }
 
+// entryRecord is one Entry as a matched CSV record: entryCells' values as text, each amount
+// followed by its yuan, text that starts like a formula prefixed with '. Written out rather than
+// through entryCells' []any: a million rows of boxed values were a good part of the CSV's time.
+func entryRecord(e reconcile.Entry, rec []string, l svbatch.Lang) []string {
+	num := func(n int64) string { return strconv.FormatInt(n, 10) }
+	row := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	amount := func(rec []string, n int64, ok bool) []string {
+		if !ok {
+			return append(rec, "", "")
+		}
+		return append(rec, num(n), svbatch.FormatYuan(n))
+	}
+	side := e.Side
+	if l == svbatch.LangZH {
+		side = map[string]string{"expected": "预期台账", "results": "运行结果", "": ""}[e.Side]
+	}
+	rec = append(rec, SafeText(e.BrandID), num(int64(e.OperateType)), SafeText(e.OuterOrderID), SafeText(e.NewOuterOrderID),
+		SafeText(side), row(e.ExpectedRow), row(e.ResultsRow))
+	rec = amount(rec, e.ExpectedAmount, e.HasExpected)
+	rec = amount(rec, e.ActualAmount, e.HasResult)
+	rec = amount(rec, e.Difference, true)
+	return append(rec, SafeText(recStatus(l, e.ExpectedStatus)), SafeText(recStatus(l, e.Status)),
+		SafeText(e.ExpectedCustomer.String()), SafeText(e.ActualCustomer.String()), SafeText(e.Note))
+}
+
 func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter.Seq[[]any] {
 	return func(yield func([]any) bool) {
 		buf := make([]any, 0, len(recRowColumns))
@@ -292,7 +306,8 @@ func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter
 }
 
 // WriteReconciliationReport writes the reconciliation workbook of r to path (see
-// WriteReconciliationFile).
+// WriteReconciliationFile), and the matched CSV when info.MatchedCSV is set. r may be partitioned
+// (reconcile.Options.Partitions): the files are the same.
 func WriteReconciliationReport(path string, r *reconcile.Report, info ReconciliationInfo) error {
 	if info.MatchedCSV != "" {
 		if err := WriteMatchedCSV(info.MatchedCSV, r, info.Lang); err != nil {
@@ -300,5 +315,5 @@ func WriteReconciliationReport(path string, r *reconcile.Report, info Reconcilia
 		}
 	}
 	sum, sheets := ReconciliationWorkbook(r, info)
-	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit})
+	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit, Check: r.Err})
 }

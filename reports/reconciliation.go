@@ -88,6 +88,9 @@ type ReconciliationSheet struct {
 type ReconciliationOptions struct {
 	// SheetRowLimit is the rows per category sheet, header included; 0 means MaxSheetRows.
 	SheetRowLimit int
+	// Check, when set, is asked once the rows are written and before the file is saved: an error
+	// (the rows could not all be read, say) leaves no file. reconcile.Report.Err fits.
+	Check func() error
 }
 
 // WriteReconciliationFile writes the reconciliation workbook to path: it appears only when complete
@@ -104,6 +107,11 @@ func WriteReconciliationFile(path string, sum ReconciliationSummary, sheets []Re
 	}
 	if err := WriteReconciliation(f, sum, sheets, opt); err != nil {
 		return fail(err)
+	}
+	if opt.Check != nil {
+		if err := opt.Check(); err != nil {
+			return fail(err)
+		}
 	}
 	if err := f.Sync(); err != nil {
 		return fail(err)
@@ -165,7 +173,9 @@ func WriteReconciliation(w io.Writer, sum ReconciliationSummary, sheets []Reconc
 	}); err != nil {
 		return err
 	}
-	xf.SetActiveSheet(0)
+	// The Summary stays the active sheet (it was the first). No SetActiveSheet here: it would parse
+	// every streamed category sheet back into memory and write it again (most of the time of a
+	// workbook with a few thousand breaks).
 	bw := bufio.NewWriterSize(w, 1<<20)
 	// Zip straight to w: a million-row category sheet never sits in memory as a zip.
 	xf.SetZipWriter(b.zipper(func(io.Writer) excelize.ZipWriter { return newRecZip(bw) }))

@@ -62,6 +62,18 @@ func (g *xmlGuard) Read(p []byte) (int, error) {
 		return 0, tooLarge(g.part, fmt.Sprintf("inflates to more than %d MiB", g.limit>>20))
 	}
 	b := p[:n]
+	if len(b) <= maxRun {
+		// No gap inside b can pass maxRun: only the one from the last '<' before it.
+		if i := bytes.IndexByte(b, '<'); i < 0 {
+			g.run += len(b)
+		} else if g.run += i; g.run <= maxRun {
+			g.run = len(b) - 1 - bytes.LastIndexByte(b, '<')
+		}
+		if g.run > maxRun {
+			return 0, tooLarge(g.part, fmt.Sprintf("holds a text or tag of more than %d MiB", maxRun>>20))
+		}
+		return n, err
+	}
 	for {
 		i := bytes.IndexByte(b, '<')
 		if i < 0 {

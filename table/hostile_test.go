@@ -16,7 +16,7 @@ import (
 
 // writeXLSX writes a minimal workbook with the given parts besides the workbook and its
 // relationships (sheet1, and sharedStrings/styles when given); big parts come from a reader.
-func writeXLSX(t *testing.T, parts map[string]io.Reader) string {
+func writeXLSX(t testing.TB, parts map[string]io.Reader) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "hostile.xlsx")
 	f, err := os.Create(path)

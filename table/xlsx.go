@@ -3,6 +3,7 @@ package table
 import (
 	"archive/zip"
 	"bufio"
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -15,12 +16,21 @@ import (
 // xlsxTable streams one worksheet of an XLSX workbook. It parses the sheet XML itself (token by
 // token, straight from the zip entry) so that it sees what a cell is — number, shared or inline
 // string, formula with or without a cached value, date by its number format — and never holds
-// the sheet in memory. Shared strings are held (the format requires it); styles are reduced to one
-// byte per cell format.
+// the sheet in memory. The tokens come from sheetScanner, and from encoding/xml for a sheet the
+// scanner leaves to it (fallBack), which reads it as it would have alone. Shared strings are
+// held (the format requires it); styles are reduced to one byte per cell format.
 type xlsxTable struct {
 	zr       *zip.ReadCloser
 	rc       io.ReadCloser
-	dec      *xml.Decoder
+	dec      *xml.Decoder  // the sheet's tokens when scan is nil
+	scan     *sheetScanner // the fast path (sheetscan.go) until it meets what it leaves to dec
+	reopen   func() (io.ReadCloser, error)
+	rows     int    // the results readRow has returned
+	fellBack bool   // the scanner gave up on the sheet: dec read it from its start (tests)
+	hasSST   bool   // the workbook has shared strings …
+	sstFast  bool   // … and the scanner read them (tests)
+	xmlOnly  bool   // read with encoding/xml alone (tests, benchmarks)
+	ref      []byte // the r of the cell being scanned, for messages
 	sst      sstTable
 	styles   []numFormat // by cell format (xf) index
 	date1904 bool
@@ -340,7 +350,10 @@ func sheetArg(name string) string {
 	return name
 }
 
-func openXLSX(p string, opt Options) (_ Table, err error) {
+func openXLSX(p string, opt Options) (Table, error) { return openXLSXWith(p, opt, false) }
+
+// openXLSXWith is openXLSX, with the sheet tokenised by encoding/xml alone when xmlOnly.
+func openXLSXWith(p string, opt Options, xmlOnly bool) (_ Table, err error) {
 	zr, wb, err := openWorkbook(p)
 	if err != nil {
 		return nil, err
@@ -354,7 +367,7 @@ func openXLSX(p string, opt Options) (_ Table, err error) {
 	if err != nil {
 		return nil, fileErr(p, nil, "%v", err)
 	}
-	t := &xlsxTable{zr: zr, date1904: wb.date1904, fullCalc: wb.fullCalc, path: p, sheet: sh.Name}
+	t := &xlsxTable{zr: zr, date1904: wb.date1904, fullCalc: wb.fullCalc, path: p, sheet: sh.Name, xmlOnly: xmlOnly}
 	if wb.styles != "" {
 		if t.styles, err = readStyles(wb.files[strings.ToLower(wb.styles)]); err != nil {
 			var pe *partError
@@ -365,7 +378,8 @@ func openXLSX(p string, opt Options) (_ Table, err error) {
 		}
 	}
 	if wb.sst != "" {
-		if t.sst, err = readSharedStrings(wb.files[strings.ToLower(wb.sst)]); err != nil {
+		t.hasSST = true
+		if t.sst, t.sstFast, err = readSharedStrings(wb.files[strings.ToLower(wb.sst)], xmlOnly); err != nil {
 			var pe *partError
 			if errors.As(err, &pe) {
 				return nil, fileErr(p, err, "%s", pe.msg)
@@ -413,7 +427,37 @@ func (t *xlsxTable) start(wb *workbookInfo, sh sheetInfo) error {
 	if err != nil {
 		return t.fail(err)
 	}
-	t.rc, t.dec = rc, xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
+	t.rc = rc
+	t.reopen = func() (io.ReadCloser, error) { return guardPart(zf, maxSheetPart) }
+	if t.xmlOnly {
+		t.dec = xml.NewDecoder(bufio.NewReaderSize(rc, scanChunk))
+	} else {
+		t.scan = newSheetScanner(rc)
+	}
+	return nil
+}
+
+// fallBack reads the sheet with encoding/xml from where the scanner gave up: it reads the part
+// again from its start, and the rows the scanner returned once more (they are the same: the
+// scanner reads only what it reads as encoding/xml does), so that encoding/xml decides about
+// what the scanner left to it, exactly as if it had read the sheet alone.
+func (t *xlsxTable) fallBack() error {
+	t.scan.release()
+	t.scan, t.fellBack = nil, true
+	t.rc.Close()
+	rc, err := t.reopen()
+	if err != nil {
+		t.rc = io.NopCloser(nil)
+		return err
+	}
+	t.rc, t.dec = rc, xml.NewDecoder(bufio.NewReaderSize(rc, scanChunk))
+	n := t.rows
+	t.rows, t.rowNum, t.done, t.hidCols = 0, 0, false, nil
+	for range n {
+		if _, err := t.readRow(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -424,11 +468,14 @@ func (t *xlsxTable) sheetWithHeader(wb *workbookInfo, not sheetInfo, opt Options
 		if sh.Name == not.Name || sh.Hidden || sh.Kind != "worksheet" {
 			continue
 		}
-		o := &xlsxTable{zr: t.zr, styles: t.styles, sst: t.sst, date1904: t.date1904, path: t.path, sheet: sh.Name}
+		o := &xlsxTable{zr: t.zr, styles: t.styles, sst: t.sst, date1904: t.date1904, path: t.path, sheet: sh.Name, xmlOnly: t.xmlOnly}
 		if o.start(wb, sh) != nil {
 			continue
 		}
 		_, _, score, err := findHeader(o.nextRow, opt, func() error { return io.EOF })
+		if o.scan != nil {
+			o.scan.release()
+		}
 		o.rc.Close()
 		if err == nil && score >= minHeaderScore {
 			return sh.Name
@@ -440,17 +487,100 @@ func (t *xlsxTable) sheetWithHeader(wb *workbookInfo, not sheetInfo, opt Options
 // readSharedStrings reads the shared string table: the text of each <si>, rich-text runs
 // concatenated, phonetic runs (<rPh>) left out, _xHHHH_ escapes decoded. It is held in memory, so
 // it is capped (guard.go): a table past the caps, or a string longer than a cell can be, is refused.
-func readSharedStrings(zf *zip.File) (sstTable, error) {
+// The scanner reads it (scanSST) unless it meets what it leaves to encoding/xml: then
+// encoding/xml reads it again from its start (decodeSST); scanned says which.
+func readSharedStrings(zf *zip.File, xmlOnly bool) (_ sstTable, scanned bool, err error) {
 	if zf == nil {
-		return sstTable{}, nil
+		return sstTable{}, false, nil
 	}
 	limit := int64(min(maxSSTPart, max(minSSTCap, maxSSTRatio*zf.CompressedSize64)))
-	rc, err := guardPart(zf, limit)
+	return readSST(func() (io.ReadCloser, error) { return guardPart(zf, limit) }, zf.Name, xmlOnly)
+}
+
+// readSST reads the shared strings of the part open opens (named name, for messages).
+func readSST(open func() (io.ReadCloser, error), name string, xmlOnly bool) (sstTable, bool, error) {
+	rc, err := open()
 	if err != nil {
-		return sstTable{}, err
+		return sstTable{}, false, err
+	}
+	if !xmlOnly {
+		s := newSheetScanner(rc)
+		sst, ok, err := scanSST(s, name)
+		s.release()
+		rc.Close()
+		if ok {
+			return sst, true, err
+		}
+		if rc, err = open(); err != nil {
+			return sstTable{}, false, err
+		}
 	}
 	defer rc.Close()
-	dec := xml.NewDecoder(bufio.NewReaderSize(rc, 64<<10))
+	sst, err := decodeSST(xml.NewDecoder(bufio.NewReaderSize(rc, scanChunk)), name)
+	return sst, false, err
+}
+
+// scanSST is decodeSST with the scanner, token for token: keep the two alike. ok is false when
+// the scanner cannot go on; err is a refusal of the table's content, which encoding/xml meets at
+// the same token.
+func scanSST(s *sheetScanner, name string) (_ sstTable, ok bool, err error) {
+	var (
+		data           strings.Builder
+		end            []uint32
+		buf            []byte
+		inSI, inT, rph bool
+		depthRPh       int
+	)
+	for {
+		if !s.next() {
+			return sstTable{}, false, nil
+		}
+		switch s.kind {
+		case scanEOF:
+			return sstTable{data: data.String(), end: end}, true, nil
+		case scanStart:
+			switch s.el {
+			case elSI:
+				inSI, buf = true, buf[:0]
+			case elRPh:
+				rph = true
+				depthRPh++
+			case elT:
+				inT = inSI && !rph
+			}
+		case scanEnd:
+			switch s.el {
+			case elSI:
+				if len(end) >= maxSSTCount {
+					return sstTable{}, true, tooLarge(name, fmt.Sprintf("holds more than %d strings", maxSSTCount))
+				}
+				if bytes.Contains(buf, []byte("_x")) {
+					data.WriteString(decodeEscapes(string(buf)))
+				} else {
+					data.Write(buf)
+				}
+				end = append(end, uint32(data.Len()))
+				inSI = false
+			case elRPh:
+				if depthRPh--; depthRPh == 0 {
+					rph = false
+				}
+			case elT:
+				inT = false
+			}
+		case scanText:
+			if inT {
+				if len(buf)+len(s.text) > maxCellBytes {
+					return sstTable{}, true, tooLarge(name, fmt.Sprintf("holds shared string %d of more than Excel's 32,767 characters", len(end)))
+				}
+				buf = append(buf, s.text...)
+			}
+		}
+	}
+}
+
+// decodeSST reads the shared strings with encoding/xml: the reference the scanner is held to.
+func decodeSST(dec *xml.Decoder, name string) (sstTable, error) {
 	var (
 		data           strings.Builder
 		end            []uint32
@@ -481,7 +611,7 @@ func readSharedStrings(zf *zip.File) (sstTable, error) {
 			switch el.Name.Local {
 			case "si":
 				if len(end) >= maxSSTCount {
-					return sstTable{}, tooLarge(zf.Name, fmt.Sprintf("holds more than %d strings", maxSSTCount))
+					return sstTable{}, tooLarge(name, fmt.Sprintf("holds more than %d strings", maxSSTCount))
 				}
 				data.WriteString(decodeEscapes(string(buf)))
 				end = append(end, uint32(data.Len()))
@@ -496,7 +626,7 @@ func readSharedStrings(zf *zip.File) (sstTable, error) {
 		case xml.CharData:
 			if inT {
 				if len(buf)+len(el) > maxCellBytes {
-					return sstTable{}, tooLarge(zf.Name, fmt.Sprintf("holds shared string %d of more than Excel's 32,767 characters", len(end)))
+					return sstTable{}, tooLarge(name, fmt.Sprintf("holds shared string %d of more than Excel's 32,767 characters", len(end)))
 				}
 				buf = append(buf, el...)
 			}
@@ -615,6 +745,10 @@ func (t *xlsxTable) Notes() []Note { return t.lastNote }
 func (t *xlsxTable) NoteTexts() []string { return t.lastText }
 
 func (t *xlsxTable) Close() error {
+	if t.scan != nil {
+		t.scan.release()
+		t.scan = nil
+	}
 	var err error
 	if t.rc != nil {
 		err = t.rc.Close()
@@ -626,7 +760,7 @@ func (t *xlsxTable) Close() error {
 }
 
 // colIndex returns the 0-based column of a cell reference ("AB12" → 27), or -1.
-func colIndex(ref string) int {
+func colIndex[S string | []byte](ref S) int {
 	n := 0
 	i := 0
 	for ; i < len(ref); i++ {
@@ -716,8 +850,26 @@ var errSheetCorrupt = errors.New("malformed sheet XML")
 const maxCellBytes = 256 << 10
 
 // readRow parses one <row> element. At the end of the sheet it sets t.done and returns nil cells.
-// Before the rows it notes the hidden columns (<cols>).
-func (t *xlsxTable) readRow() (r sheetRow, err error) {
+// Before the rows it notes the hidden columns (<cols>). The scanner reads the sheet while it
+// can (scanRow), encoding/xml when it cannot (decodeRow).
+func (t *xlsxTable) readRow() (sheetRow, error) {
+	if t.scan != nil {
+		r, ok, err := t.scanRow()
+		if ok {
+			t.rows++
+			return r, err
+		}
+		if err := t.fallBack(); err != nil {
+			return sheetRow{}, err
+		}
+	}
+	r, err := t.decodeRow()
+	t.rows++
+	return r, err
+}
+
+// decodeRow is readRow with encoding/xml: the reference the scanner is held to.
+func (t *xlsxTable) decodeRow() (r sheetRow, err error) {
 	var (
 		inRow, inCell, inV, inIS, inT bool
 		rph                           int
@@ -854,6 +1006,217 @@ func (t *xlsxTable) readRow() (r sheetRow, err error) {
 		}
 	}
 }
+
+// scanRow is decodeRow with the scanner, token for token: keep the two alike. ok is false when
+// the scanner cannot go on (the caller falls back to encoding/xml); err is an error of the
+// sheet's content (a cell too large, a dangling shared string), which encoding/xml meets at the
+// same token.
+func (t *xlsxTable) scanRow() (r sheetRow, ok bool, err error) {
+	var (
+		inRow, inCell, inV, inIS, inT bool
+		rph                           int
+		c                             cellState
+		lastCol                       = -1
+		rowBytes                      int
+		hasRef                        bool
+	)
+	s := t.scan
+	for {
+		if !s.next() {
+			return sheetRow{}, false, nil
+		}
+		switch s.kind {
+		case scanEOF:
+			t.done = true
+			if inRow {
+				return sheetRow{}, true, fmt.Errorf("%w: sheet ends inside a row", errSheetCorrupt)
+			}
+			return sheetRow{}, true, nil
+		case scanStart:
+			switch s.el {
+			case elRow:
+				inRow = true
+				r = sheetRow{line: t.rowNum + 1, cells: make([]string, 0, t.width)}
+				for _, a := range s.attrs {
+					switch string(a.name) {
+					case "r":
+						if n, ok := atoi(a.value); ok && n > 0 {
+							r.line = n
+						}
+					case "hidden":
+						r.hidden = xmlTrueBytes(a.value)
+					}
+				}
+			case elC:
+				if !inRow {
+					continue
+				}
+				inCell = true
+				c, hasRef = cellState{col: lastCol + 1}, false
+				for _, a := range s.attrs {
+					switch string(a.name) {
+					case "r":
+						if n := colIndex(a.value); n >= 0 {
+							c.col, hasRef = n, true
+							t.ref = append(t.ref[:0], a.value...)
+						}
+					case "t":
+						c.typ = cellType(a.value)
+					case "s":
+						c.style, _ = atoi(a.value)
+					}
+				}
+				t.buf = t.buf[:0]
+			case elV:
+				if inCell {
+					inV, c.hasValue = true, true
+				}
+			case elF:
+				if inCell {
+					c.hasFormula = true
+				}
+			case elIS:
+				if inCell {
+					inIS, c.hasValue = true, true
+				}
+			case elRPh:
+				rph++
+			case elT:
+				inT = inIS && rph == 0
+			case elCol:
+				if !inRow {
+					t.hiddenColScan(s.attrs)
+				}
+			}
+		case scanEnd:
+			switch s.el {
+			case elV:
+				inV = false
+			case elT:
+				inT = false
+			case elRPh:
+				rph--
+			case elIS:
+				inIS = false
+			case elC:
+				if !inCell {
+					continue
+				}
+				inCell = false
+				lastCol = c.col
+				text, note, other, err := t.cellText(&c, r.line)
+				if err != nil {
+					if hasRef {
+						c.ref = string(t.ref)
+						_, _, _, err = t.cellText(&c, r.line)
+					}
+					return sheetRow{}, true, err
+				}
+				if text == "" && note == NoteNone {
+					continue
+				}
+				if rowBytes += len(text); rowBytes > maxRowBytes {
+					return sheetRow{}, true, &partError{msg: fmt.Sprintf("is too large to read safely: row %d holds more than %d MiB of text; the file is damaged or was made to exhaust memory", r.line, maxRowBytes>>20)}
+				}
+				for len(r.cells) <= c.col {
+					r.cells = append(r.cells, "")
+				}
+				r.cells[c.col] = text
+				if note != NoteNone {
+					for len(r.notes) <= c.col {
+						r.notes = append(r.notes, NoteNone)
+					}
+					r.notes[c.col] = note
+				}
+				if other != "" {
+					for len(r.texts) <= c.col {
+						r.texts = append(r.texts, "")
+					}
+					r.texts[c.col] = other
+				}
+			case elRow:
+				if inRow {
+					t.rowNum = r.line
+					return r, true, nil
+				}
+			case elSheetData:
+				t.done = true
+				return sheetRow{}, true, nil
+			}
+		case scanText:
+			if inV || inT {
+				if len(t.buf)+len(s.text) > maxCellBytes {
+					if hasRef {
+						c.ref = string(t.ref)
+					}
+					return sheetRow{}, true, &partError{msg: fmt.Sprintf("cell %s is too large: it holds more than Excel's 32,767 characters; the file is damaged or was not written by a spreadsheet program", cellRef(c, r.line))}
+				}
+				t.buf = append(t.buf, s.text...)
+			}
+		}
+	}
+}
+
+// hiddenColScan is hiddenCol for the scanner's attributes.
+func (t *xlsxTable) hiddenColScan(attrs []scanAttr) {
+	lo, hi, hidden := 0, 0, false
+	for _, a := range attrs {
+		switch string(a.name) {
+		case "min":
+			lo, _ = atoi(a.value)
+		case "max":
+			hi, _ = atoi(a.value)
+		case "hidden":
+			hidden = xmlTrueBytes(a.value)
+		}
+	}
+	if hidden && lo >= 1 && hi >= lo && len(t.hidCols) < 256 {
+		t.hidCols = append(t.hidCols, [2]int{lo - 1, min(hi, 16384) - 1})
+	}
+}
+
+// atoi is strconv.Atoi of b: the same value (also when ok is false), without making a string of
+// the digits of an ordinary number.
+func atoi(b []byte) (int, bool) {
+	if len(b) > 0 && len(b) < 19 {
+		n := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				n, err := strconv.Atoi(string(b))
+				return n, err == nil
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	n, err := strconv.Atoi(string(b))
+	return n, err == nil
+}
+
+// cellType is a cell's t attribute as a string, without allocating for the types there are.
+func cellType(b []byte) string {
+	switch string(b) {
+	case "":
+		return ""
+	case "s":
+		return "s"
+	case "n":
+		return "n"
+	case "str":
+		return "str"
+	case "inlineStr":
+		return "inlineStr"
+	case "b":
+		return "b"
+	case "e":
+		return "e"
+	case "d":
+		return "d"
+	}
+	return string(b)
+}
+
+func xmlTrueBytes(v []byte) bool { return string(v) == "1" || bytes.EqualFold(v, []byte("true")) }
 
 // cellRef names a cell for a message: its reference, or one made from its column and row.
 func cellRef(c cellState, line int) string {

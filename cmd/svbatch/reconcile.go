@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -36,6 +37,9 @@ type reconcileOptions struct {
 	encoding       string
 	sheetRows      int // rows per category sheet (tests)
 	matchedCSV     int64
+	partitions     string // "auto" or a count (reconcile_partitions.go)
+	memory         string // the memory budget auto partitioning aims at
+	tempDir        string
 	output         outputFlags
 	platform       platformFlags // --platform: the three-way reconciliation (reconcile_platform.go)
 }
@@ -66,6 +70,14 @@ account's balance is proved: opening + the window's flows = the closing balance 
 
 Writes a workbook (Summary with a chart, one sheet per non-empty category sorted by the identity);
 the same inputs and --as-of give a byte-identical file. --json prints the summary as one object.
+
+Ledgers larger than memory are reconciled partitioned: each side is read once, its rows hashed on
+the identity into N bucket files (in a directory of their own in --temp-dir, default beside the
+workbook; removed at the end, also on failure), each bucket reconciled in memory and the category
+rows merged back in identity order: the workbook, the matched CSV, the summary and the exit code are
+byte for byte those of the in-memory mode. --partitions auto (the default) estimates the in-memory
+need from the inputs' sizes: ` + autoRuleText + `. --partitions N forces N buckets; 0 or 1, in memory.
+
 Exit 0 when everything matched, 1 when anything did not, 2 when an input is unusable.`,
 		Example: `  svbatch reconcile out/batch.results.xlsx expected.xlsx
   svbatch reconcile results.csv expected.csv --json --tolerance 1
@@ -102,6 +114,9 @@ Exit 0 when everything matched, 1 when anything did not, 2 when an input is unus
 	f.IntVar(&o.sheetRows, "sheet-rows", 0, "rows per category sheet, header included (default Excel's 1,048,576)")
 	_ = f.MarkHidden("sheet-rows")
 	f.Int64Var(&o.matchedCSV, "matched-csv-above", reports.DefaultMatchedCSVAbove, "past this many matched rows, they go to <out>.matched.csv beside the workbook instead of its Matched sheet (which says so): a million-row Matched sheet is slow to write and to open; -1 = always in the workbook")
+	f.StringVar(&o.partitions, "partitions", "auto", "bucket files to reconcile in, bounding memory: auto (by the inputs' sizes and --memory), N, or 0/1 = in memory")
+	f.StringVar(&o.memory, "memory", defaultReconcileMemory, "memory budget for --partitions auto (e.g. 512MiB, 2GiB)")
+	f.StringVar(&o.tempDir, "temp-dir", "", "directory for the partitioned mode's bucket files (default: beside the workbook)")
 	o.output.addFlags(f, true)
 	o.platform.addFlags(f)
 	return c
@@ -162,6 +177,19 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		return usageErr("--out %s would overwrite an input", out)
 	}
 
+	part, err := o.choosePartitions(resultsPath, expectedPath)
+	if err != nil {
+		return err
+	}
+	opt.Partitions = part.n
+	opt.TempDir = o.tempDir
+	if opt.TempDir == "" {
+		opt.TempDir = filepath.Dir(out)
+	}
+	if part.n > 1 && part.limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(part.limit)) // the GC works harder rather than pass the budget
+	}
+
 	results, err := reconcile.OpenResults(resultsPath)
 	if err != nil {
 		return usageErr("%v", err)
@@ -175,11 +203,16 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	rep, err := reconcile.Reconcile(expected, results, opt)
 	if err == nil {
 		*repOut, *outOut = rep, out
+		defer rep.Close() // the partitioned mode's files; the totals stay for --notify
 	}
 	if err != nil {
 		var ie *reconcile.InputError
-		if errors.As(err, &ie) {
+		var te *reconcile.TempFileError
+		switch {
+		case errors.As(err, &ie):
 			return usageErr("cannot reconcile: %v", err)
+		case errors.As(err, &te):
+			return withCode(exitSystem, err)
 		}
 		return usageErr("%v", err)
 	}
@@ -230,6 +263,9 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 	}
 	if err := reports.WriteReconciliationReport(out, rep, info); err != nil {
 		return withCode(exitFailed, err)
+	}
+	if err := rep.Close(); err != nil {
+		return withCode(exitSystem, err)
 	}
 	if o.json {
 		b, err := json.Marshal(rep.Summary())
