@@ -56,12 +56,14 @@ fuzz:
 	if [ -n "$$missing" ]; then echo "fuzz targets not in FUZZ_TARGETS (add them with a count):"; echo "$$missing"; exit 1; fi
 
 ## bench: the speed and memory targets of the issues. Whole-scenario benchmarks (a million rows, a
-## paced run) run once; the per-request ones (signing, the sandbox's req/s) run as long as Go wants.
+## paced run, the 1M-row crash and resume, the 20M × 20M partitioned reconcile) run once; the
+## per-request ones (signing, the sandbox's req/s) run as long as Go wants. The whole target takes
+## about half an hour on the 2-core machine.
 SCENARIO_PKGS = ./batch ./table ./dispatch ./cmd/... ./journal ./reconcile ./reports
 MICRO_PKGS = ./client ./sandbox
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(MICRO_PKGS)
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x $(SCENARIO_PKGS)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -timeout 90m $(SCENARIO_PKGS)
 
 ## demo: the whole job against the embedded sandbox; files under out/demo/.
 demo: build
