@@ -797,7 +797,8 @@ func (j *Journal) write(ctx context.Context, o op) error {
 	e := o.e
 	a := j.args[:0]
 	arg := func(v driver.Value) { a = append(a, driver.NamedValue{Ordinal: len(a) + 1, Value: v}) }
-	outcomeArgs := func() {
+	// outcome: the values both statements share, in their column order (state … run_id).
+	outcome := func() {
 		arg(string(e.State))
 		arg(int64(e.Attempts))
 		arg(e.Note)
@@ -814,11 +815,11 @@ func (j *Journal) write(ctx context.Context, o op) error {
 		arg(e.LatencyMS)
 		arg(fmtTime(e.FinishedAt))
 		arg(e.RunID)
-		arg(fmtTime(o.at))
 	}
 	defer func() { clear(a); j.args = a[:0] }() // keep no values alive between commits
 	if id, ok := j.marked[e.Key]; ok && id == identityOf(e) {
-		outcomeArgs()
+		outcome()
+		arg(fmtTime(o.at))
 		arg(e.Key)
 		res, err := j.outcome.(driver.StmtExecContext).ExecContext(ctx, a)
 		if err != nil {
@@ -834,22 +835,7 @@ func (j *Journal) write(ctx context.Context, o op) error {
 	arg(e.RequestID)
 	arg(int64(e.Generation))
 	arg(e.PayloadHash)
-	arg(string(e.State))
-	arg(int64(e.Attempts))
-	arg(e.Note)
-	arg(e.Answered)
-	arg(e.BizSuccess)
-	arg(e.ResultOK)
-	arg(e.ResultCode)
-	arg(e.ResultDesc)
-	arg(int64(e.ErrCode))
-	arg(e.ErrMsg)
-	arg(e.ErrSubCode)
-	arg(e.ErrSubMsg)
-	arg(e.TraceID)
-	arg(e.LatencyMS)
-	arg(fmtTime(e.FinishedAt))
-	arg(e.RunID)
+	outcome()
 	arg(e.Sent)
 	arg(fmtTime(o.at))
 	_, err := j.upsert.(driver.StmtExecContext).ExecContext(ctx, a)
