@@ -919,11 +919,17 @@ func (j *Journal) Each(fn func(Entry) error) error {
 
 // page reads up to pageSize entries after (line, key) in line order.
 func (j *Journal) page(line int, key string) ([]Entry, error) {
+	return j.pageOf(selectColumns, scanEntry, line, key)
+}
+
+// pageOf reads up to pageSize entries after (line, key) in line order, as columns, each read by
+// scan: the one paging query behind page and lightPage.
+func (j *Journal) pageOf(columns string, scan func(scanner) (Entry, error), line int, key string) ([]Entry, error) {
 	if err := j.rlock(); err != nil {
 		return nil, err
 	}
 	defer j.rmu.RUnlock()
-	rows, err := j.rdb.Query(`SELECT `+selectColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
+	rows, err := j.rdb.Query(`SELECT `+columns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
 		line, key, pageSize)
 	if err != nil {
 		return nil, err
@@ -931,7 +937,7 @@ func (j *Journal) page(line int, key string) ([]Entry, error) {
 	defer rows.Close()
 	page := make([]Entry, 0, pageSize)
 	for rows.Next() {
-		e, err := scanEntry(rows)
+		e, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}

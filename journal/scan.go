@@ -69,27 +69,18 @@ const lightColumns = `key, line, request_id, generation, payload_hash, state, se
 
 // lightPage is page with lightColumns only.
 func (j *Journal) lightPage(line int, key string) ([]Entry, error) {
-	if err := j.rlock(); err != nil {
-		return nil, err
+	return j.pageOf(lightColumns, scanLight, line, key)
+}
+
+// scanLight reads an entry's lightColumns.
+func scanLight(s scanner) (Entry, error) {
+	var e Entry
+	var state string
+	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Sent); err != nil {
+		return Entry{}, err
 	}
-	defer j.rmu.RUnlock()
-	rows, err := j.rdb.Query(`SELECT `+lightColumns+` FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`,
-		line, key, pageSize)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	page := make([]Entry, 0, pageSize)
-	for rows.Next() {
-		var e Entry
-		var state string
-		if err := rows.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Sent); err != nil {
-			return nil, err
-		}
-		e.State = svbatch.Status(state)
-		page = append(page, e)
-	}
-	return page, rows.Err()
+	e.State = svbatch.Status(state)
+	return e, nil
 }
 
 // Empty reports whether the journal holds no row yet (a first run), after flushing what was
