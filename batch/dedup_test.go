@@ -83,11 +83,11 @@ func TestValidateKeysAgree(t *testing.T) {
 		t.Run(tc.file, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join("testdata", tc.file)
-			fast, err := validateFile(path, tc.opt, true)
+			fast, err := validateFile(path, tc.opt, true, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sha, err := validateFile(path, tc.opt, false)
+			sha, err := validateFile(path, tc.opt, false, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,8 +149,8 @@ func FuzzValidateKeys(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		fast, err1 := validateFile(path, Options{}, true)
-		sha, err2 := validateFile(path, Options{}, false)
+		fast, err1 := validateFile(path, Options{}, true, nil)
+		sha, err2 := validateFile(path, Options{}, false, nil)
 		if (err1 == nil) != (err2 == nil) {
 			t.Fatalf("errors differ: %v / %v", err1, err2)
 		}
@@ -192,7 +192,7 @@ func TestValidateExplicitIDMeetsDerived(t *testing.T) {
 		"5 request_id: the request_id svbatch derives for this row (" + derived("O-4") + ") is the one row 4 gives explicitly: both rows would be one operation; change row 4's request_id",
 	}
 	for _, fast := range []bool{true, false} {
-		rep, err := validateFile(path, Options{}, fast)
+		rep, err := validateFile(path, Options{}, fast, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,12 +35,22 @@ func (r *Report) OK() bool { return len(r.Errors) == 0 && r.ErrorsTotal == 0 }
 // duplicates across the file (both rows named). A header that cannot be used gives a Report with
 // the header problems (and no rows); an unreadable file is an error (*table.FileError).
 func Validate(path string, opt Options) (*Report, error) {
-	return validateFile(path, opt, true)
+	return validateFile(path, opt, true, nil)
+}
+
+// ValidateRows is Validate that also shows the rows, in file order and with their request_ids, to
+// the function that visit returns (nil: none); visit is told first how the file is read (the
+// Reader before its first row). A caller that plans the file (totals, what a journal holds of it)
+// then reads it once, not once to validate and once more to plan. Rows are shown until the first
+// problem is found: what was shown stands only for a Report that is OK. An error of visit or of
+// the function it returned ends the reading and is returned as it is.
+func ValidateRows(path string, opt Options, visit func(*Reader) (func(Row) error, error)) (*Report, error) {
+	return validateFile(path, opt, visit == nil, visit)
 }
 
 // validateFile is Validate; checkOnly=false keys the duplicate check by request_id v1 (SHA-256),
-// as a Reader does for its rows, which tests compare with the faster key.
-func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
+// as a Reader does for its rows, which tests compare with the faster key. visit: ValidateRows.
+func validateFile(path string, opt Options, checkOnly bool, visit func(*Reader) (func(Row) error, error)) (*Report, error) {
 	rep := &Report{File: path, Errors: []Problem{}, Warnings: []Warning{}}
 	r, err := Open(path, opt)
 	if err != nil {
@@ -56,6 +66,12 @@ func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 	defer r.Close()
 	r.checkOnly = checkOnly
 	rep.Encoding, rep.HeaderRow = r.Encoding(), r.HeaderLine()
+	var each func(Row) error
+	if visit != nil {
+		if each, err = visit(r); err != nil {
+			return nil, err
+		}
+	}
 	total := 0
 	add := func(p Problem) {
 		total++
@@ -78,7 +94,7 @@ func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 		add(back)
 	}
 	for {
-		_, problems, err := r.Next()
+		row, problems, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -88,6 +104,11 @@ func validateFile(path string, opt Options, checkOnly bool) (*Report, error) {
 		rep.Rows++
 		if len(problems) == 0 {
 			rep.Valid++
+		}
+		if each != nil && total == 0 && len(problems) == 0 {
+			if err := each(row); err != nil {
+				return nil, err
+			}
 		}
 		for _, p := range problems {
 			add(p)

@@ -72,6 +72,9 @@ type Config struct {
 	// Monitor, when set, is attached to the run: its Held says, while the run goes on, whether it
 	// is held by a flow-control ban or a gateway that stopped answering.
 	Monitor *Monitor
+	// Known, when set, is what the plan found in the journal of each row (see Known): the run
+	// reads the journal only for rows it holds that are not done.
+	Known *Known
 }
 
 // RowDone is a row that reached its status in a run (Config.OnRow).
@@ -225,7 +228,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	var lookup *journal.Lookup
-	if lj, ok := d.journal.(interface{ ResumeLookup() *journal.Lookup }); ok && !fresh {
+	if lj, ok := d.journal.(interface{ ResumeLookup() *journal.Lookup }); ok && !fresh && d.cfg.Known == nil {
 		lookup = lj.ResumeLookup()
 	}
 
@@ -289,7 +292,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 	}()
 	var readErr error
 	started := 0 // workers started (up to workers, as accounts come)
-	for {
+	for i := 0; ; i++ {
 		if ctx.Err() != nil {
 			break
 		}
@@ -306,7 +309,19 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 			break
 		}
 		q := queuedRow{row: row}
-		if lookup != nil {
+		if d.cfg.Known != nil && !fresh {
+			held, done, ok := d.cfg.Known.of(i)
+			if ok && done {
+				// succeeded before, the same payload (Decide: already_done): nothing to send, and
+				// nothing that holds the account's later rows
+				if d.cfg.OnRow != nil {
+					d.cfg.OnRow(RowDone{Line: row.Line, Status: svbatch.AlreadyDone, Amount: row.Req.ChangeValue})
+				}
+				continue
+			}
+			// held: handle reads the whole entry (q.known false); not held: no entry
+			q.known = ok && !held
+		} else if lookup != nil {
 			if q.prev, q.seen, err = lookup.Get(row.Line, row.Req.RequestID); err != nil {
 				readErr = fmt.Errorf("journal: %w", err)
 				break

@@ -210,7 +210,31 @@ func TestDispatchOnFailure(t *testing.T) {
 	}
 }
 
+// countingJournal counts the lookups by key of a real journal.
+type countingJournal struct {
+	*journal.Journal
+	mu   sync.Mutex
+	gets map[string]int
+}
+
+func (c *countingJournal) Get(key string) (journal.Entry, bool, error) {
+	c.mu.Lock()
+	c.gets[key]++
+	c.mu.Unlock()
+	return c.Journal.Get(key)
+}
+
+// TestDispatchResumeFromJournal: each state an earlier run can leave, resumed by the rules, both
+// when the run looks rows up itself and when the plan says what the journal holds (Config.Known),
+// where only the rows held and not done are looked up.
 func TestDispatchResumeFromJournal(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"lookup", "known"} {
+		t.Run(mode, func(t *testing.T) { testDispatchResume(t, mode) })
+	}
+}
+
+func testDispatchResume(t *testing.T, mode string) {
 	t.Parallel()
 	// What an earlier run left, per row, and what this run must do with it.
 	rows := []batch.Row{
@@ -244,12 +268,26 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	s := newRecordingSender()
 	var mu sync.Mutex
 	reported := map[int]svbatch.Status{}
-	d := dispatch.New(dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(rd dispatch.RowDone) {
+	cfg := dispatch.Config{Concurrency: 4, Policy: dtFastPolicy(), OnRow: func(rd dispatch.RowDone) {
 		line, st := rd.Line, rd.Status
 		mu.Lock()
 		reported[line] = st
 		mu.Unlock()
-	}}, s, j)
+	}}
+	cj := &countingJournal{Journal: j, gets: map[string]int{}}
+	if mode == "known" {
+		// what the plan's pass finds, by the same rules (job's holdings)
+		cfg.Known = &dispatch.Known{}
+		for _, r := range rows {
+			e, ok, err := j.Get(r.Req.RequestID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := dispatch.Decide(dispatch.PriorOf(e, ok, r.Req, "", false))
+			cfg.Known.Add(ok, !v.Send && v.Status == svbatch.AlreadyDone)
+		}
+	}
+	d := dispatch.New(cfg, s, cj)
 	if err := d.Run(context.Background(), &dtSource{rows: rows}); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -272,6 +310,17 @@ func TestDispatchResumeFromJournal(t *testing.T) {
 	sort.Strings(got)
 	if strings.Join(got, ",") != "inflight,new,unknown" {
 		t.Errorf("sent %v; want inflight, new, unknown", got)
+	}
+	if mode == "known" {
+		for _, r := range rows {
+			want := 1 // held, not done: the whole entry is read
+			if o := r.Req.OuterOrderID; o == "done" || o == "new" {
+				want = 0 // done, or not held: the plan said so
+			}
+			if n := cj.gets[r.Req.RequestID]; n != want {
+				t.Errorf("row %d (%s) looked up %d times; want %d", r.Line, r.Req.OuterOrderID, n, want)
+			}
+		}
 	}
 	for _, r := range rows[1:3] {
 		e, _, _ := j.Get(r.Req.RequestID)

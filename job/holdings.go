@@ -35,6 +35,7 @@ type holdingsScan struct {
 	h           *Holdings
 	taken       []string // rows whose explicit request_id the journal holds for another operation
 	nTaken      int
+	known       dispatch.Known // what was found of each row, for the run (Config.KeepJournalOpen)
 }
 
 // openHoldings opens the journal at path, if it exists and knows rows, to read what it holds of
@@ -89,11 +90,13 @@ func (hs *holdingsScan) add(row batch.Row) error {
 			} else if len(hs.taken) == 10 {
 				hs.taken = append(hs.taken, "…")
 			}
+			hs.known.Add(ok, false)
 			return nil
 		}
 	}
 	h := hs.h
 	v := dispatch.Decide(prior)
+	hs.known.Add(ok, !v.Send && v.Status == svbatch.AlreadyDone)
 	if ok {
 		h.Known++
 	}

@@ -44,6 +44,13 @@ type Config struct {
 	Version       string // svbatch's version, for the Summary sheet
 
 	SheetRowLimit int // rows per Results sheet (tests); 0 = Excel's limit
+
+	// KeepJournalOpen: Prepare keeps the journal it read open, and so locked, for Run (Prepared.Close
+	// releases it when no run comes). What the plan says the journal holds then stays true until
+	// the run, which passes the rows the plan found done without reading the journal again: a
+	// resume of a million rows starts sending at once. For a caller that runs straight after the
+	// plan (the command line); a page that plans now and runs after an approval must not hold it.
+	KeepJournalOpen bool
 }
 
 // Plan is what a valid file asks for: rows and amounts (fen) per operation.
@@ -93,6 +100,10 @@ type Prepared struct {
 	cfg  Config
 	Plan *Plan
 	sum  string // SHA-256 of the input as validated
+	// j is the journal the plan read, kept open for Run (Config.KeepJournalOpen), and known what
+	// the plan found in it of each row.
+	j     *journal.Journal
+	known *dispatch.Known
 }
 
 // Prepare validates the whole input (an *InvalidError if any row is invalid) and plans it.
@@ -114,39 +125,71 @@ func Prepare(cfg Config) (*Prepared, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
-	rep, err := batch.Validate(cfg.Input, cfg.Read)
+	// One pass validates the file, plans it and, on a resume, finds what the journal already
+	// holds of it (the holdings). A journal that cannot be used is said after the file's own
+	// problems, as when they were two passes.
+	var (
+		plan     *Plan
+		hs       *holdingsScan
+		hsErr    error // the journal cannot be used
+		visitErr error // the plan's or the holdings' own error, returned as it is
+	)
+	rep, err := batch.ValidateRows(cfg.Input, cfg.Read, func(r *batch.Reader) (func(batch.Row) error, error) {
+		plan = newPlan(cfg.Input, r)
+		if !cfg.DryRun {
+			hs, hsErr = openHoldings(cfg.Journal, cfg.Input, plan.Reading, fixRound(cfg.Input, plan.Reading), cfg.Dispatch.RetryFailed)
+		}
+		return func(row batch.Row) error {
+			if hs != nil {
+				if visitErr = hs.add(row); visitErr != nil {
+					return visitErr
+				}
+			}
+			visitErr = plan.add(row)
+			return visitErr
+		}, nil
+	})
+	keep := false
+	defer func() {
+		if hs != nil && !keep {
+			hs.close()
+		}
+	}()
+	if visitErr != nil {
+		return nil, visitErr
+	}
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
 	if !rep.OK() {
 		return nil, &InvalidError{Input: cfg.Input, Report: rep}
 	}
-	// One more pass plans the file and, on a resume, finds what the journal already holds of it.
-	var hs *holdingsScan
-	plan, err := planOf(cfg.Input, cfg.Read, func(rd batch.Reading) (func(batch.Row) error, error) {
-		if cfg.DryRun {
-			return nil, nil
-		}
-		var err error
-		if hs, err = openHoldings(cfg.Journal, cfg.Input, rd, fixRound(cfg.Input, rd), cfg.Dispatch.RetryFailed); err != nil || hs == nil {
-			return nil, err
-		}
-		return hs.add, nil
-	})
-	if hs != nil {
-		defer hs.close()
-	}
-	if err != nil {
-		return nil, err
+	if hsErr != nil {
+		return nil, hsErr
 	}
 	plan.Out = cfg.Out
 	plan.Warnings = rep.Warnings
+	p := &Prepared{cfg: cfg, Plan: plan, sum: sum}
 	if hs != nil {
 		if plan.Journal, err = hs.result(); err != nil {
 			return nil, err
 		}
+		if cfg.KeepJournalOpen {
+			keep, p.j, p.known = true, hs.j, &hs.known
+		}
 	}
-	return &Prepared{cfg: cfg, Plan: plan, sum: sum}, nil
+	return p, nil
+}
+
+// Close releases the journal that Prepare kept open (Config.KeepJournalOpen) when Run will not
+// come (the run was not confirmed, a dry run). It may be called more than once, and after Run.
+func (p *Prepared) Close() error {
+	if p.j == nil {
+		return nil
+	}
+	j := p.j
+	p.j, p.known = nil, nil
+	return j.Close()
 }
 
 // SetMonitor attaches m to the run (dispatch.Config.Monitor): its Held says what holds the run.
@@ -155,45 +198,22 @@ func (p *Prepared) SetMonitor(m *dispatch.Monitor) { p.cfg.Dispatch.Monitor = m 
 // JournalPath is where the run's journal is.
 func (p *Prepared) JournalPath() string { return p.cfg.Journal }
 
-// planOf streams the valid file once to count rows and amounts per operation (checked sums).
-// visit, when not nil, is told how the file is read before the first row and may return a
-// function that sees every row too (the journal's holdings); its errors are returned as they are,
-// the reader's as *InputError.
-func planOf(input string, opt batch.Options, visit func(batch.Reading) (func(batch.Row) error, error)) (*Plan, error) {
-	r, err := batch.Open(input, opt)
-	if err != nil {
-		return nil, &InputError{Err: err}
-	}
-	defer r.Close()
-	p := &Plan{Input: input, Count: map[svbatch.OperateType]int{}, Amount: map[svbatch.OperateType]int64{},
+// newPlan is the plan of the file r reads, before its first row (Plan.add adds each).
+func newPlan(input string, r *batch.Reader) *Plan {
+	return &Plan{Input: input, Count: map[svbatch.OperateType]int{}, Amount: map[svbatch.OperateType]int64{},
 		header: r.Header(), extra: r.ExtraHeader(), Encoding: r.Encoding(), Reading: r.Reading()}
-	var each func(batch.Row) error
-	if visit != nil {
-		if each, err = visit(p.Reading); err != nil {
-			return nil, err
-		}
+}
+
+// add counts a valid row and its amount (checked sums).
+func (p *Plan) add(row batch.Row) error {
+	p.Rows++
+	p.Count[row.Req.OperateType]++
+	sum, ok := svbatch.AddFen(p.Amount[row.Req.OperateType], row.Req.ChangeValue)
+	if !ok {
+		return inputErr("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
 	}
-	for {
-		row, _, err := r.Next()
-		if err == io.EOF {
-			return p, nil
-		}
-		if err != nil {
-			return nil, &InputError{Err: err}
-		}
-		if each != nil {
-			if err := each(row); err != nil {
-				return nil, err
-			}
-		}
-		p.Rows++
-		p.Count[row.Req.OperateType]++
-		sum, ok := svbatch.AddFen(p.Amount[row.Req.OperateType], row.Req.ChangeValue)
-		if !ok {
-			return nil, inputErr("row %d: the %s total passes the largest amount svbatch can add up: split the file", row.Line, row.Req.OperateType)
-		}
-		p.Amount[row.Req.OperateType] = sum
-	}
+	p.Amount[row.Req.OperateType] = sum
+	return nil
 }
 
 // Summary is how a run ended.
@@ -254,12 +274,16 @@ func (p *Prepared) DryRun() (*Summary, error) {
 // *InputError (nothing sent) or *SystemError.
 func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispatch.RowDone)) (*Summary, error) {
 	cfg := p.cfg
-	j, err := journal.Open(cfg.Journal)
-	if err != nil {
-		if errors.Is(err, journal.ErrLocked) {
-			return nil, inputErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, cfg.Journal)
+	j, known := p.j, p.known
+	p.j, p.known = nil, nil // Run owns it now
+	if j == nil {
+		var err error
+		if j, err = journal.Open(cfg.Journal); err != nil {
+			if errors.Is(err, journal.ErrLocked) {
+				return nil, inputErr("%v: is another 'svbatch run' on this file still going? (journal %s)", err, cfg.Journal)
+			}
+			return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 		}
-		return nil, &SystemError{Err: fmt.Errorf("journal %s: %w", cfg.Journal, err)}
 	}
 	defer j.Close()
 	if err := j.CheckNamespace(cfg.Read.IDNamespace); err != nil {
@@ -288,6 +312,7 @@ func (p *Prepared) Run(ctx context.Context, s dispatch.Sender, onRow func(dispat
 	dc := cfg.Dispatch
 	dc.IDNamespace, dc.OnRow = cfg.Read.IDNamespace, onRow
 	dc.FixRound = fixRound(cfg.Input, p.Plan.Reading)
+	dc.Known = known
 	d := dispatch.New(dc, s, j)
 	if now, err := table.FileSHA256(cfg.Input); err != nil || now != p.sum {
 		return nil, inputErr("%s changed since it was validated (or cannot be read again: %v); nothing was sent: run again", cfg.Input, err)

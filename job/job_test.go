@@ -3,6 +3,7 @@ package job_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -157,4 +158,86 @@ func TestPrepareRefusesInvalid(t *testing.T) {
 	if !errors.As(err, &in) {
 		t.Errorf("--out r.txt: got %v; want an *InputError", err)
 	}
+}
+
+// TestKeepJournalOpen: with Config.KeepJournalOpen, Prepare holds the journal it read (locked: no
+// other run can change what its plan says) until Run, which sends only what the plan left; Close
+// releases a journal no run came for. Rows an earlier run finished are reported already_done.
+func TestKeepJournalOpen(t *testing.T) {
+	t.Parallel()
+	sb, cl := sandboxClient(t)
+	dir := t.TempDir()
+	jpath := filepath.Join(dir, "batch.journal")
+	write := func(name string, rows int) string {
+		b := []byte("brand_id,shop_id,operator_id,outer_order_id,operate_type,change_value,customer_id\n")
+		for i := range rows {
+			b = fmt.Appendf(b, "B1,S1,op,KEEP-%03d,1,%d,C%d\n", i, 100+i, i%7)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := job.Config{Input: write("first.csv", 30), Journal: jpath, Out: filepath.Join(dir, "first.results.csv")}
+	prep, err := job.Prepare(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prep.Run(context.Background(), cl, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same 30 rows and 30 more, on the same journal.
+	all := job.Config{Input: write("all.csv", 60), Journal: jpath, Out: filepath.Join(dir, "all.results.csv"), KeepJournalOpen: true}
+	prep, err = job.Prepare(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer prep.Close()
+	if h := prep.Plan.Journal; h == nil || h.Done != 30 || h.LeftRows != 30 {
+		t.Fatalf("holdings %+v; want 30 done, 30 left", h)
+	}
+	if j, err := journal.Open(jpath); !errors.Is(err, journal.ErrLocked) {
+		if err == nil {
+			j.Close()
+		}
+		t.Fatalf("opening the journal between Prepare and Run: %v; want it locked", err)
+	}
+	var reported, taken atomic.Int64
+	sum, err := prep.Run(context.Background(), cl, func(rd dispatch.RowDone) {
+		reported.Add(1)
+		if rd.Taken {
+			taken.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Counts[svbatch.AlreadyDone] != 30 || sum.Counts[svbatch.Succeeded] != 30 || sb.TotalRequests() != 60 {
+		t.Errorf("resume %+v, %d requests in all; want 30 already_done, 30 succeeded, 60 requests", sum.Counts, sb.TotalRequests())
+	}
+	if reported.Load() != 60 || taken.Load() != 30 {
+		t.Errorf("rows reported %d (taken %d); want 60 (30)", reported.Load(), taken.Load())
+	}
+	if err := prep.Close(); err != nil {
+		t.Errorf("Close after Run: %v", err)
+	}
+
+	// A plan no run comes for: Close lets the next one in.
+	prep, err = job.Prepare(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := prep.Plan.Journal; h == nil || h.Done != 60 || h.LeftRows != 0 {
+		t.Fatalf("holdings after the resume %+v; want 60 done", h)
+	}
+	if err := prep.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(jpath)
+	if err != nil {
+		t.Fatalf("the journal after Close: %v", err)
+	}
+	j.Close()
 }

@@ -159,6 +159,8 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 			"concurrency": strconv.Itoa(o.concurrency), "retry_failed": strconv.FormatBool(o.retryFailed)},
 		Version:       version,
 		SheetRowLimit: o.sheetRowLimit,
+		// the plan shown stays true until the run: the journal stays locked across the question
+		KeepJournalOpen: true,
 	}
 	cfg.Params = append(cfg.Params, o.output.params()...) // --lang, --tz: read by the results writer
 
@@ -187,6 +189,7 @@ func runRun(ctx context.Context, cio *cmdIO, o *runOptions, input string) error 
 		}
 		return runError(err)
 	}
+	defer prep.Close()
 	plan := prep.Plan
 
 	var secret string
