@@ -39,6 +39,7 @@ FUZZ_TARGETS = \
 	./batch:FuzzCSVRows:80000 \
 	./batch:FuzzRequestID:100000 \
 	./batch:FuzzTextProblem:60000 \
+	./journal:FuzzArrayReader:10000 \
 	./sandbox:FuzzDecodeBusiness:60000 \
 	./table:FuzzCellText:250000 \
 	./table:FuzzCSVRowCount:100000 \

@@ -236,3 +236,77 @@ func diskWrites() int64 {
 	}
 	return -1
 }
+
+// BenchmarkScanEntries reads 100,000 entries shaped like a run's (a sent record, an answer, two
+// times) in line order: whole (full, what the results read), as a resume decides on them (light),
+// and, for comparison, the 23 columns fetched one by one as before (columns: what entryColumns
+// replaced). µs/entry is what a million-row results file or resume waits for per row.
+func BenchmarkScanEntries(b *testing.B) {
+	j := benchJournal(b)
+	const n = 100_000
+	now := time.Now()
+	for i := 0; i < n; i++ {
+		e := benchEntry(i, svbatch.Succeeded)
+		e.ResultCode, e.TraceID, e.FinishedAt, e.LatencyMS, e.Answered, e.BizSuccess, e.ResultOK = "0", "gw-trace-0123456789", now, 12, true, true, true
+		e.Sent = fmt.Sprintf(`{"brand_id":"1332","operate_type":1,"outer_order_id":"ORD-%08d","fen":100,"shop_id":"S01","operator_id":"op-1","customer_id":"C%07d","reason":"crash"}`, i, i%100000)
+		if err := j.Record(e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := j.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	scan := func(b *testing.B, light bool) {
+		for range b.N {
+			start := time.Now()
+			sc := j.Scan()
+			sc.light = light
+			c := 0
+			for _, ok := sc.Next(); ok; _, ok = sc.Next() {
+				c++
+			}
+			if sc.Err() != nil || c != n {
+				b.Fatalf("%d entries, %v", c, sc.Err())
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/n, "µs/entry")
+		}
+	}
+	b.Run("full", func(b *testing.B) { scan(b, false) })
+	b.Run("light", func(b *testing.B) { scan(b, true) })
+	b.Run("columns", func(b *testing.B) {
+		for range b.N {
+			start := time.Now()
+			c, line, key := 0, -1<<62, ""
+			for {
+				rows, err := j.rdb.Query(`SELECT key, line, request_id, generation, payload_hash, state, attempts, note,
+	answered, biz_success, result_ok, result_code, result_desc, err_code, err_msg, err_sub_code, err_sub_msg,
+	trace_id, latency_ms, finished_at, run_id, sent, updated_at FROM rows WHERE (line, key) > (?, ?) ORDER BY line, key LIMIT ?`, line, key, pageSize)
+				if err != nil {
+					b.Fatal(err)
+				}
+				got := 0
+				for rows.Next() {
+					var e Entry
+					var state, finished, updated string
+					if err := rows.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Attempts,
+						&e.Note, &e.Answered, &e.BizSuccess, &e.ResultOK, &e.ResultCode, &e.ResultDesc, &e.ErrCode,
+						&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID, &e.Sent, &updated); err != nil {
+						b.Fatal(err)
+					}
+					e.FinishedAt, _ = time.Parse(time.RFC3339Nano, finished)
+					e.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+					line, key = e.Line, e.Key
+					got++
+				}
+				rows.Close()
+				if c += got; got < pageSize {
+					break
+				}
+			}
+			if c != n {
+				b.Fatal(c)
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/n, "µs/entry")
+		}
+	})
+}

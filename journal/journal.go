@@ -195,7 +195,7 @@ func Open(path string) (*Journal, error) {
 	rdb.SetMaxOpenConns(4)
 	rdb.SetMaxIdleConns(4)
 	j.rdb = rdb
-	if j.getSt, err = rdb.Prepare(`SELECT ` + selectColumns + ` FROM rows WHERE key = ?`); err != nil {
+	if j.getSt, err = rdb.Prepare(`SELECT ` + entryColumns + ` FROM rows WHERE key = ?`); err != nil {
 		return nil, fmt.Errorf("open journal %s: %w", abs, err)
 	}
 	ok = true
@@ -340,9 +340,6 @@ const schemaRows = `CREATE TABLE IF NOT EXISTS rows(
 const rowColumns = `key, line, request_id, generation, payload_hash, state, attempts, note,
 	answered, biz_success, result_ok, result_code, result_desc,
 	err_code, err_msg, err_sub_code, err_sub_msg, trace_id, latency_ms, finished_at, run_id, sent`
-
-// selectColumns are what an Entry is read from: rowColumns and when the row was last written.
-const selectColumns = rowColumns + `, updated_at`
 
 const upsertSQL = `INSERT INTO rows(` + rowColumns + `, updated_at)
 VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -871,26 +868,6 @@ func (j *Journal) Get(key string) (Entry, bool, error) {
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanEntry(s scanner) (Entry, error) {
-	var e Entry
-	var state, finished, updated string
-	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Attempts,
-		&e.Note, &e.Answered, &e.BizSuccess, &e.ResultOK, &e.ResultCode, &e.ResultDesc, &e.ErrCode,
-		&e.ErrMsg, &e.ErrSubCode, &e.ErrSubMsg, &e.TraceID, &e.LatencyMS, &finished, &e.RunID, &e.Sent, &updated); err != nil {
-		return Entry{}, err
-	}
-	e.State = svbatch.Status(state)
-	t, err := parseTime(finished)
-	if err != nil {
-		return Entry{}, fmt.Errorf("row %s: finished_at: %w", e.Key, err)
-	}
-	e.FinishedAt = t
-	if e.UpdatedAt, err = parseTime(updated); err != nil {
-		return Entry{}, fmt.Errorf("row %s: updated_at: %w", e.Key, err)
-	}
-	return e, nil
-}
-
 // Each calls fn for every entry in line order (then key order), after flushing what was
 // recorded. It reads in pages, so fn may call the journal's other methods; entries fn records
 // may or may not be seen later in the same iteration. An error from fn stops the iteration and
@@ -919,7 +896,7 @@ func (j *Journal) Each(fn func(Entry) error) error {
 
 // page reads up to pageSize entries after (line, key) in line order.
 func (j *Journal) page(line int, key string) ([]Entry, error) {
-	return j.pageOf(selectColumns, scanEntry, line, key)
+	return j.pageOf(entryColumns, scanEntry, line, key)
 }
 
 // pageOf reads up to pageSize entries after (line, key) in line order, as columns, each read by
@@ -1070,7 +1047,57 @@ func parseTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, nil
 	}
+	if t, ok := parseUTC(s); ok {
+		return t, nil
+	}
 	return time.Parse(time.RFC3339Nano, s)
+}
+
+// parseUTC reads what fmtTime writes, 2006-01-02T15:04:05[.fraction]Z, without time.Parse's
+// generality (two per entry read); ok is false for anything else, which time.Parse then reads.
+func parseUTC(s string) (time.Time, bool) {
+	if len(s) < 20 || s[len(s)-1] != 'Z' || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) (int, bool) {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(5, 7)
+	d, ok3 := num(8, 10)
+	h, ok4 := num(11, 13)
+	mi, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	ns := 0
+	if rest := s[19 : len(s)-1]; rest != "" {
+		if rest[0] != '.' || len(rest) < 2 || len(rest) > 10 {
+			return time.Time{}, false
+		}
+		f, ok := num(20, len(s)-1)
+		if !ok {
+			return time.Time{}, false
+		}
+		for i := len(rest) - 1; i < 9; i++ {
+			f *= 10
+		}
+		ns = f
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ns, time.UTC)
+	if t.Day() != d { // 31 April and the like: time.Parse refuses it
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 // Stats reports the transactions committed so far (each one fsync'd) and the entries they wrote,

@@ -2,31 +2,47 @@ package journal
 
 import (
 	"fmt"
-
-	"svbatch"
 )
 
 // Scanner reads a journal's entries in line order (then key order), a page at a time: the
 // ordered scan that a reader of the input, also in line order, merges with instead of one lookup
-// per row. It sees what was recorded before Scan; not safe for concurrent use.
+// per row. While its caller works through a page, the next one is read on another goroutine (and
+// another of the journal's read connections), so reading the journal and using what it holds take
+// two cores. It sees what was recorded before Scan, and perhaps later; not safe for concurrent use.
 type Scanner struct {
 	j     *Journal
 	light bool // only the columns a resume decides on (lightPage)
 	page  []Entry
 	pos   int
-	line  int
-	key   string
+	next  chan pageRead // the page after page, being read; nil before the first and after the last
 	done  bool
 	err   error
 }
 
+// pageRead is a page read ahead.
+type pageRead struct {
+	page []Entry
+	err  error
+}
+
 // Scan returns a Scanner over j's entries, after flushing what was recorded.
 func (j *Journal) Scan() *Scanner {
-	s := &Scanner{j: j, line: -1 << 62}
+	s := &Scanner{j: j}
 	if err := j.Flush(); err != nil {
 		s.err, s.done = err, true
 	}
 	return s
+}
+
+// read reads the page after (line, key).
+func (s *Scanner) read(line int, key string) pageRead {
+	var p pageRead
+	if s.light {
+		p.page, p.err = s.j.lightPage(line, key)
+	} else {
+		p.page, p.err = s.j.page(line, key)
+	}
+	return p
 }
 
 // Next returns the next entry; ok is false at the end or on an error (Err).
@@ -35,23 +51,27 @@ func (s *Scanner) Next() (e Entry, ok bool) {
 		if s.done {
 			return Entry{}, false
 		}
-		var page []Entry
-		var err error
-		if s.light {
-			page, err = s.j.lightPage(s.line, s.key)
+		var p pageRead
+		if s.next == nil {
+			p = s.read(-1<<62, "")
 		} else {
-			page, err = s.j.page(s.line, s.key)
+			p = <-s.next
 		}
-		if err != nil {
-			s.err, s.done = fmt.Errorf("read journal %s: %w", s.j.path, err), true
+		s.next = nil
+		if p.err != nil {
+			s.err, s.done = fmt.Errorf("read journal %s: %w", s.j.path, p.err), true
 			return Entry{}, false
 		}
-		s.page, s.pos = page, 0
-		if len(page) < pageSize {
+		s.page, s.pos = p.page, 0
+		if len(p.page) < pageSize {
 			s.done = true
-		}
-		if len(page) > 0 {
-			s.line, s.key = page[len(page)-1].Line, page[len(page)-1].Key
+		} else {
+			// Read the next page while this one is used. A scanner left before its end leaves
+			// this one read at most, into a buffer nobody waits on.
+			last := p.page[len(p.page)-1]
+			ch := make(chan pageRead, 1)
+			go func() { ch <- s.read(last.Line, last.Key) }()
+			s.next = ch
 		}
 	}
 	e = s.page[s.pos]
@@ -62,25 +82,9 @@ func (s *Scanner) Next() (e Entry, ok bool) {
 // Err is the error that ended the scan, if any.
 func (s *Scanner) Err() error { return s.err }
 
-// lightColumns are what a resume decides on (dispatch.Decide, the holdings): identity, payload and
-// state, and the record of what was sent. Reading 7 columns of 23 makes a resume's scan of the
-// journal about three times cheaper.
-const lightColumns = `key, line, request_id, generation, payload_hash, state, sent`
-
 // lightPage is page with lightColumns only.
 func (j *Journal) lightPage(line int, key string) ([]Entry, error) {
 	return j.pageOf(lightColumns, scanLight, line, key)
-}
-
-// scanLight reads an entry's lightColumns.
-func scanLight(s scanner) (Entry, error) {
-	var e Entry
-	var state string
-	if err := s.Scan(&e.Key, &e.Line, &e.RequestID, &e.Generation, &e.PayloadHash, &state, &e.Sent); err != nil {
-		return Entry{}, err
-	}
-	e.State = svbatch.Status(state)
-	return e, nil
 }
 
 // Empty reports whether the journal holds no row yet (a first run), after flushing what was
