@@ -153,8 +153,13 @@ func (s *Server) startRun(j *Job, by, action string) error {
 		close(ar.done)
 		s.wg.Done()
 	}
-	prep, err := job.Prepare(s.jobConfig(j))
+	// The run starts right after this plan: the journal the plan read stays open for it, so the
+	// holdings shown stay true and a resume passes the rows it found done at once.
+	cfg := s.jobConfig(j)
+	cfg.KeepJournalOpen = true
+	prep, err := job.Prepare(cfg)
 	if err == nil && prep.Plan.Rows == 0 {
+		prep.Close()
 		err = errors.New("the file has no rows")
 	}
 	if err != nil {
@@ -171,6 +176,7 @@ func (s *Server) startRun(j *Job, by, action string) error {
 	ar.mu.Unlock()
 	j.State, j.Runner, j.Started, j.Finished, j.Outcome = StateRunning, by, s.cfg.Now().UTC(), time.Time{}, ""
 	if err := s.store.save(j); err != nil {
+		prep.Close()
 		release()
 		return err
 	}
