@@ -2,8 +2,11 @@ package reconcile
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
+	"runtime"
 	"slices"
+	"strings"
 
 	"svbatch"
 )
@@ -173,10 +176,69 @@ func (r *Report) addDuplicateResults(key string, rows []resRow) (int64, error) {
 // sortedRefs returns a category's entries sorted by the identity. The sort is done once, when the
 // entries are first asked for: the summary alone never pays for it.
 func (r *Report) sortedRefs(c Category) []ref {
-	r.sortOnce[c].Do(func() {
-		slices.SortFunc(r.refs[c], func(a, b ref) int { return cmp.Compare(r.keyOf(a), r.keyOf(b)) })
-	})
+	r.sortOnce[c].Do(func() { r.sortRefs(r.refs[c]) })
 	return r.refs[c]
+}
+
+// sortKey is a ref with the first 16 bytes of its key, big-endian and zero-padded: most
+// comparisons are then of integers side by side, not of two strings elsewhere in memory.
+type sortKey struct {
+	hi, lo uint64
+	x      ref
+}
+
+func prefix16(k string) (hi, lo uint64) {
+	var b [16]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+}
+
+// parallelSortMin is the entries past which the two halves are sorted on two cores.
+const parallelSortMin = 1 << 15
+
+// sortRefs sorts refs by their keys. Keys are distinct (one ref per identity), so the order is
+// total: any sort gives the same result.
+func (r *Report) sortRefs(refs []ref) {
+	if len(refs) < 2 {
+		return
+	}
+	ks := make([]sortKey, len(refs))
+	for i, x := range refs {
+		hi, lo := prefix16(r.keyOf(x))
+		ks[i] = sortKey{hi: hi, lo: lo, x: x}
+	}
+	// Zero-padded prefixes that differ order the keys as the keys do; equal ones need the rest.
+	less := func(a, b sortKey) int {
+		if a.hi != b.hi {
+			return cmp.Compare(a.hi, b.hi)
+		}
+		if a.lo != b.lo {
+			return cmp.Compare(a.lo, b.lo)
+		}
+		return strings.Compare(r.keyOf(a.x), r.keyOf(b.x))
+	}
+	if len(ks) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		slices.SortFunc(ks, less)
+		for i := range ks {
+			refs[i] = ks[i].x
+		}
+		return
+	}
+	a, b := ks[:len(ks)/2], ks[len(ks)/2:]
+	done := make(chan struct{})
+	go func() { slices.SortFunc(a, less); close(done) }()
+	slices.SortFunc(b, less)
+	<-done
+	i, j := 0, 0
+	for k := range refs {
+		if j >= len(b) || (i < len(a) && less(a[i], b[j]) < 0) {
+			refs[k] = a[i].x
+			i++
+		} else {
+			refs[k] = b[j].x
+			j++
+		}
+	}
 }
 
 func (r *Report) keyOf(x ref) string {

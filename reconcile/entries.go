@@ -66,7 +66,7 @@ func (r *Report) keyedEntries(c Category, yield func(key string, e Entry) bool) 
 func (r *Report) expStatus(e *expRow) string { return r.statuses.name(e.status) }
 
 func (r *Report) entry(c Category, x ref) Entry {
-	succeeded := r.statuses.code(string(svbatch.Succeeded))
+	succeeded := r.statuses.lookup(string(svbatch.Succeeded))
 	if x < 0 {
 		u := r.unex.at(int32(-x - 1))
 		en := Entry{Category: c, Identity: unpackKey(u.key), HasResult: true, ResultsRow: int(u.res.line),
@@ -118,7 +118,7 @@ func (r *Report) entry(c Category, x ref) Entry {
 }
 
 func (r *Report) duplicateEntries(x ref) []Entry {
-	succeeded := r.statuses.code(string(svbatch.Succeeded))
+	succeeded := r.statuses.lookup(string(svbatch.Succeeded))
 	var exps []expRow
 	var first resRow
 	var hasFirst bool

@@ -55,13 +55,26 @@ type Identity struct {
 	NewOuterOrderID string
 }
 
+// unpackKey splits a packed key (as strings.SplitN(k, sep, 4), missing fields ""); the fields
+// share k's bytes: nothing is allocated.
 func unpackKey(k string) Identity {
-	p := strings.SplitN(k, sep, 4)
-	for len(p) < 4 {
-		p = append(p, "")
-	}
+	var p [4]string
+	split4(k, &p)
 	op, _ := strconv.Atoi(p[1])
 	return Identity{BrandID: p[0], OperateType: op, OuterOrderID: p[2], NewOuterOrderID: p[3]}
+}
+
+// split4 is strings.SplitN(s, sep, 4) into p, the fields past the last one found left "".
+func split4(s string, p *[4]string) {
+	for i := 0; i < 3; i++ {
+		j := strings.IndexByte(s, sep[0]) // sep is one byte
+		if j < 0 {
+			p[i] = s
+			return
+		}
+		p[i], s = s[:j], s[j+len(sep):]
+	}
+	p[3] = s
 }
 
 // Customer is a row's customer identity fields.
@@ -78,22 +91,32 @@ func unpackCust(s string) Customer {
 	if s == "" {
 		return Customer{}
 	}
-	p := strings.SplitN(s, sep, 4)
-	for len(p) < 4 {
-		p = append(p, "")
-	}
+	var p [4]string
+	split4(s, &p)
 	return Customer{CustomerID: p[0], Mobile: p[1], OuterType: p[2], OuterID: p[3]}
 }
 
 // String shows the fields that are set: "customer_id=C1 mobile=138…".
 func (c Customer) String() string {
-	var parts []string
-	for _, f := range []struct{ k, v string }{{"customer_id", c.CustomerID}, {"mobile", c.Mobile}, {"outer_type", c.OuterType}, {"outer_id", c.OuterID}} {
+	if c == (Customer{}) {
+		return ""
+	}
+	return string(c.Append(nil))
+}
+
+// Append appends String's text to b (without building the string).
+func (c Customer) Append(b []byte) []byte {
+	n := len(b)
+	for _, f := range [4]struct{ k, v string }{{"customer_id=", c.CustomerID}, {"mobile=", c.Mobile}, {"outer_type=", c.OuterType}, {"outer_id=", c.OuterID}} {
 		if f.v != "" {
-			parts = append(parts, f.k+"="+f.v)
+			if len(b) > n {
+				b = append(b, ' ')
+			}
+			b = append(b, f.k...)
+			b = append(b, f.v...)
 		}
 	}
-	return strings.Join(parts, " ")
+	return b
 }
 
 // custDiffers reports whether a field the expected row gives differs from the result's.

@@ -319,7 +319,6 @@ func (r *Report) reconcilePartitioned(expected, results Source, opt Options, p *
 			Tolerance:    r.Tolerance,
 			NetTolerance: r.NetTolerance,
 			statuses:     r.statuses, // codes were given while reading: shared
-			index:        map[string]int32{},
 			unexIdx:      map[string]int32{},
 			extraExp:     map[int32][]expRow{},
 			extraRes:     map[ref][]resRow{},

@@ -448,7 +448,7 @@ func ReconcilePlatform(rep *Report, in PlatformInput) (*PlatformReport, error) {
 			return true
 		}
 		if rep != nil {
-			if _, ok := rep.index[k]; ok {
+			if rep.hasExpected(k) {
 				return true
 			}
 		}
@@ -652,7 +652,7 @@ func ReconcilePlatform(rep *Report, in PlatformInput) (*PlatformReport, error) {
 				}
 			}
 			if !e.HasResult && fr.key != "" && rep != nil {
-				if _, ok := rep.index[fr.key]; ok {
+				if rep.hasExpected(fr.key) {
 					e.Note = "applied on the platform outside the run; the expected ledger has it"
 				}
 			}

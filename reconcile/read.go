@@ -41,6 +41,10 @@ func (t *statusTable) code(s string) uint8 {
 	return c
 }
 
+// lookup is a status's code once interned (0 when it is not), without code's caching: safe for
+// concurrent readers once the statuses are all in (Entries of several categories at once).
+func (t *statusTable) lookup(s string) uint8 { return t.codes[s] }
+
 func (t *statusTable) name(c uint8) string {
 	if int(c) < len(t.names) {
 		return t.names[c]
@@ -275,15 +279,47 @@ func (r *Report) readExpected(src Source, opt Options, p *problems, add func(row
 
 // addExpected keys one expected row into the report.
 func (r *Report) addExpected(row *expRow) error {
-	if i, dup := r.index[row.key]; dup {
+	return r.addExpectedHashed(row, r.index.hash(row.key))
+}
+
+// addExpectedHashed is addExpected with the key's hash.
+func (r *Report) addExpectedHashed(row *expRow, h uint32) error {
+	if i, dup := r.index.find(h, func(i int32) bool { return r.exp.at(i).key == row.key }); dup {
 		first := r.exp.at(i)
 		first.nexp = satInc(first.nexp)
 		row.key = first.key
 		r.extraExp[i] = append(r.extraExp[i], *row)
 		return nil
 	}
-	r.index[row.key] = r.exp.add(*row)
+	r.index.insert(h, r.exp.add(*row))
 	return nil
+}
+
+// lookupExpected returns the expected row of a packed identity. Results mostly come in the
+// ledger's order: the row after the last one found is tried first, which costs no hashing and no
+// random read of the index (the rows' keys are distinct, so a row holding the key is its row).
+func (r *Report) lookupExpected(key []byte) (int32, bool) {
+	if c := r.cursor; int(c) < r.exp.len() && r.exp.at(c).key == string(key) {
+		r.cursor = c + 1
+		return c, true
+	}
+	if r.index.n == 0 {
+		return 0, false
+	}
+	i, ok := r.index.find(r.index.hashBytes(key), func(i int32) bool { return r.exp.at(i).key == string(key) })
+	if ok {
+		r.cursor = i + 1
+	}
+	return i, ok
+}
+
+// hasExpected reports whether the ledger has a row of the packed identity key.
+func (r *Report) hasExpected(key string) bool {
+	if r.index.n == 0 {
+		return false
+	}
+	_, ok := r.index.find(r.index.hash(key), func(i int32) bool { return r.exp.at(i).key == key })
+	return ok
 }
 
 // parseOp is svbatch.ParseOperateType with a fast path for the digits a results file holds.
@@ -326,25 +362,68 @@ var ResultsColumns = []string{svbatch.ColRow, svbatch.ColBrandID, svbatch.ColOpe
 // file order, and hands each row to add: its packed identity (a reused buffer), customer and
 // compact form (r.addResult in memory, a bucket file when partitioned).
 func (r *Report) readResults(src Source, p *problems, add func(key []byte, cust *Customer, packed []byte, res *resRow) error) error {
+	rr := newResultsReader(src, p)
+	if p.err.Total > 0 {
+		return nil
+	}
+	defer func() { r.ResultsRows, r.ActualTotal = rr.rows, rr.total }()
+	for {
+		err := rr.next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rr.res.status = r.statuses.code(rr.status)
+		if err := add(rr.key, &rr.cust, nil, &rr.res); err != nil {
+			return err
+		}
+	}
+}
+
+// resultsReader reads and checks the results rows one at a time, in file order (readResults, and
+// resultsAhead on a goroutine of its own). Problems go to p; rows and total are the report's
+// ResultsRows and ActualTotal once the file is read.
+type resultsReader struct {
+	src        Source
+	p          *problems
+	cp         colPos
+	statusOf   map[string]string // a results file holds a handful of distinct status cells: each is normalised once
+	overflowed bool
+	rows       int64
+	total      int64
+	// the row read by next: its packed identity (a reused buffer), customer, normalised status
+	// and compact form (but for res.status, a code of the report's statuses)
+	key    []byte
+	cust   Customer
+	status string
+	res    resRow
+}
+
+// newResultsReader maps the results header; with problems in p, next must not be called.
+func newResultsReader(src Source, p *problems) *resultsReader {
 	const file = "results"
+	rr := &resultsReader{src: src, p: p, statusOf: map[string]string{}}
 	ci := mapHeader(file, src.Header(), resultsHeader, nil, p)
 	for _, c := range []string{svbatch.ColBrandID, svbatch.ColOperateType, svbatch.ColOuterOrderID, svbatch.ColNewOuterOrderID, svbatch.ColChangeValue, svbatch.ColStatus} {
 		if _, ok := ci[c]; !ok {
 			p.add(RowError{File: file, Line: 1, Column: c, Msg: "required column missing (is this a results file of svbatch run?)"})
 		}
 	}
-	if p.err.Total > 0 {
-		return nil
-	}
-	cp := ci.resolve("status", nil)
-	var keyBuf []byte
-	var cust Customer // outside the loop: add takes pointers, and one allocation serves every row
-	var res resRow
-	overflowed := false
+	rr.cp = ci.resolve("status", nil)
+	return rr
+}
+
+// next reads the next results row to hand on (rows with problems are counted, not handed on):
+// io.EOF after the last, or the reading error, wrapped.
+func (rr *resultsReader) next() error {
+	const file = "results"
+	p, cp := rr.p, &rr.cp
 	for {
-		line, cells, err := src.Next()
+		line, cells, err := rr.src.Next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return io.EOF
 		}
 		if err != nil {
 			return fmt.Errorf("read results: %w", err)
@@ -352,11 +431,19 @@ func (r *Report) readResults(src Source, p *problems, add func(key []byte, cust 
 		if blank(cells) {
 			continue
 		}
-		r.ResultsRows++
+		rr.rows++
 		get := func(id int) string { return svbatch.Unneutralise(cp.get(cells, id)) }
-		status := strings.ToLower(get(cStatus))
-		if st, ok := svbatch.ParseStatus(status); ok {
-			status = string(st) // a results workbook written in Chinese says 成功
+		raw := get(cStatus)
+		status, seen := rr.statusOf[raw]
+		if !seen {
+			status = strings.ToLower(raw)
+			if st, ok := svbatch.ParseStatus(status); ok {
+				status = string(st) // a results workbook written in Chinese says 成功
+			}
+			if len(rr.statusOf) < 256 {
+				status = strings.Clone(status) // not the row's memory
+				rr.statusOf[strings.Clone(raw)] = status
+			}
 		}
 		moved := status == string(svbatch.Succeeded) || status == string(svbatch.SucceededAfterFix) ||
 			(status == string(svbatch.AlreadyDone) && !isFalse(get(cBiz)) && !isFalse(get(cResult)))
@@ -373,11 +460,11 @@ func (r *Report) readResults(src Source, p *problems, add func(key []byte, cust 
 			if opErr != nil || amtErr != nil {
 				continue
 			}
-			if !overflowed {
+			if !rr.overflowed {
 				var ok bool
-				if r.ActualTotal, ok = svbatch.AddFen(r.ActualTotal, amt); !ok {
+				if rr.total, ok = svbatch.AddFen(rr.total, amt); !ok {
 					p.add(RowError{File: file, Line: line, Column: "change_value", Value: get(cAmount), Msg: overflowMsg("the actual total")})
-					overflowed = true
+					rr.overflowed = true
 				}
 			}
 		} else if amtErr != nil {
@@ -390,18 +477,16 @@ func (r *Report) readResults(src Source, p *problems, add func(key []byte, cust 
 		if n, err := strconv.Atoi(get(cRow)); err == nil && n > 0 {
 			rowNo = n
 		}
-		cust = Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}
-		res = resRow{
+		rr.cust = Customer{get(cCustID), get(cMobile), get(cOuterType), get(cOuterID)}
+		rr.status = status
+		rr.res = resRow{
 			amount: amt,
 			line:   clampLine(rowNo),
-			status: r.statuses.code(status),
 			moved:  moved,
 		}
 		// The key is built in a reused buffer: looking it up allocates nothing.
-		keyBuf = appendKey(keyBuf[:0], get(cBrand), op, get(cOuter), get(cNewOuter))
-		if err := add(keyBuf, &cust, nil, &res); err != nil {
-			return err
-		}
+		rr.key = appendKey(rr.key[:0], get(cBrand), op, get(cOuter), get(cNewOuter))
+		return nil
 	}
 }
 
@@ -414,7 +499,7 @@ func (r *Report) addResult(key []byte, cust *Customer, packed []byte, res *resRo
 		}
 		return string(packed)
 	}
-	if i, ok := r.index[string(key)]; ok {
+	if i, ok := r.lookupExpected(key); ok {
 		e := r.exp.at(i)
 		var same bool
 		if cust != nil {

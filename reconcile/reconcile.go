@@ -56,6 +56,7 @@ package reconcile
 
 import (
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +158,8 @@ type Report struct {
 	totals   [numCategories]Total
 	statuses *statusTable
 	exp      chunked[expRow]
-	index    map[string]int32
+	index    keyIndex // the expected rows by identity
+	cursor   int32    // the expected row a results row is first compared with (lookupExpected)
 	unex     chunked[unexRow]
 	unexIdx  map[string]int32
 	// the second and later rows of a duplicated identity, by the first row's ref
@@ -195,7 +197,9 @@ func (r *Report) AllMatched() bool {
 }
 
 // Reconcile reads the expected ledger into memory (keyed by the identity), streams the results past
-// it and classifies every row (with Options.Partitions, bucket by bucket: see there). Close the
+// it and classifies every row (with Options.Partitions, bucket by bucket: see there). In memory,
+// the results are read and checked on another core while the ledger is read (resultsAhead): the
+// report is the same. Close the
 // report once done with its entries. An *InputError means an input is unusable; other errors are reading
 // errors, wrapped with which side failed.
 func Reconcile(expected, results Source, opt Options) (*Report, error) {
@@ -209,7 +213,6 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 		Tolerance:    opt.Tolerance,
 		NetTolerance: opt.NetTolerance,
 		statuses:     newStatusTable(),
-		index:        map[string]int32{},
 		unexIdx:      map[string]int32{},
 		extraExp:     map[int32][]expRow{},
 		extraRes:     map[ref][]resRow{},
@@ -219,13 +222,32 @@ func Reconcile(expected, results Source, opt Options) (*Report, error) {
 	if opt.Partitions > 1 {
 		return r.reconcilePartitioned(expected, results, opt, p)
 	}
-	if err := r.readExpected(expected, opt, p, r.addExpected); err != nil {
+	// The results are read and checked on another core while the ledger is read.
+	var ahead *resultsAhead
+	if runtime.GOMAXPROCS(0) > 1 {
+		ahead = startResultsAhead(results, opt.MaxErrors)
+		defer ahead.close()
+	}
+	if h, ok := expected.(interface{ RowHint() int }); ok {
+		r.index = newKeyIndex(min(h.RowHint(), 1<<24)) // no rehashing as it grows
+	}
+	eb := &expBatch{r: r}
+	err := r.readExpected(expected, opt, p, eb.add)
+	if err == nil {
+		err = eb.flush()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := p.result(); err != nil {
 		return nil, err
 	}
-	if err := r.readResults(results, p, r.addResult); err != nil {
+	if ahead != nil {
+		err = r.readResultsAhead(ahead, p)
+	} else {
+		err = r.readResults(results, p, r.addResult)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := p.result(); err != nil {

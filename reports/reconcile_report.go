@@ -1,8 +1,6 @@
 package reports
 
 import (
-	"bufio"
-	"encoding/csv"
 	"fmt"
 	"iter"
 	"os"
@@ -206,40 +204,30 @@ func ReconciliationWorkbook(r *reconcile.Report, info ReconciliationInfo) (Recon
 
 // WriteMatchedCSV writes the Matched rows of r to path, as UTF-8 CSV with a BOM under the
 // category sheets' header, amounts in fen (and yuan), text that starts like a formula prefixed
-// with ' (as svbatch's CSV outputs are): atomically, 0644.
+// with ' (as svbatch's CSV outputs are): atomically, 0644. The bytes are encoding/csv's for those
+// fields (see matchedCSV).
 func WriteMatchedCSV(path string, r *reconcile.Report, l svbatch.Lang) error {
 	f, err := resCreateTemp(path)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	bw.WriteString("\uFEFF")
-	w := csv.NewWriter(bw)
-	cols := recLocalColumns(recRowColumns, l)
-	hdr := make([]string, 0, 2*len(cols))
-	for _, c := range cols {
-		hdr = append(hdr, c.Name)
-		if c.Amount {
-			hdr = append(hdr, c.Yuan)
-		}
-	}
-	werr := w.Write(hdr)
-	rec := make([]string, 0, len(hdr))
+	aw := newAsyncWriter(f, 1<<20)
+	m := newMatchedCSV(l)
+	line := []byte("\uFEFF")
+	line = m.appendHeader(line)
+	_, werr := aw.Write(line)
 	for e := range r.Entries(reconcile.Matched) {
 		if werr != nil {
 			break
 		}
-		werr = w.Write(entryRecord(e, rec[:0], l))
+		line = m.appendEntry(line[:0], &e)
+		_, werr = aw.Write(line)
 	}
-	w.Flush()
-	if werr == nil {
-		werr = w.Error()
+	if cerr := aw.Close(); cerr != nil {
+		werr = cerr // the write error itself, not errAsyncFailed
 	}
 	if werr == nil {
 		werr = r.Err() // the partitioned mode's entries could not all be read back
-	}
-	if werr == nil {
-		werr = bw.Flush()
 	}
 	if werr != nil {
 		_ = f.Close()
@@ -263,36 +251,6 @@ func WriteMatchedCSV(path string, r *reconcile.Report, l svbatch.Lang) error {
 	return nil
 }
 
-// entryRecord is one Entry as a matched CSV record: entryCells' values as text, each amount
-// followed by its yuan, text that starts like a formula prefixed with '. Written out rather than
-// through entryCells' []any: a million rows of boxed values were a good part of the CSV's time.
-func entryRecord(e reconcile.Entry, rec []string, l svbatch.Lang) []string {
-	num := func(n int64) string { return strconv.FormatInt(n, 10) }
-	row := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	amount := func(rec []string, n int64, ok bool) []string {
-		if !ok {
-			return append(rec, "", "")
-		}
-		return append(rec, num(n), svbatch.FormatYuan(n))
-	}
-	side := e.Side
-	if l == svbatch.LangZH {
-		side = map[string]string{"expected": "预期台账", "results": "运行结果", "": ""}[e.Side]
-	}
-	rec = append(rec, SafeText(e.BrandID), num(int64(e.OperateType)), SafeText(e.OuterOrderID), SafeText(e.NewOuterOrderID),
-		SafeText(side), row(e.ExpectedRow), row(e.ResultsRow))
-	rec = amount(rec, e.ExpectedAmount, e.HasExpected)
-	rec = amount(rec, e.ActualAmount, e.HasResult)
-	rec = amount(rec, e.Difference, true)
-	return append(rec, SafeText(recStatus(l, e.ExpectedStatus)), SafeText(recStatus(l, e.Status)),
-		SafeText(e.ExpectedCustomer.String()), SafeText(e.ActualCustomer.String()), SafeText(e.Note))
-}
-
 func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter.Seq[[]any] {
 	return func(yield func([]any) bool) {
 		buf := make([]any, 0, len(recRowColumns))
@@ -308,12 +266,34 @@ func recRowCells(r *reconcile.Report, c reconcile.Category, l svbatch.Lang) iter
 // WriteReconciliationReport writes the reconciliation workbook of r to path (see
 // WriteReconciliationFile), and the matched CSV when info.MatchedCSV is set. r may be partitioned
 // (reconcile.Options.Partitions): the files are the same.
+//
+// The matched CSV and the workbook (whose Matched sheet then only says where the rows are) are
+// written at the same time, on two cores; the workbook is saved only once the CSV is, so that a
+// failed CSV still leaves no workbook, and its error is the one returned.
 func WriteReconciliationReport(path string, r *reconcile.Report, info ReconciliationInfo) error {
-	if info.MatchedCSV != "" {
-		if err := WriteMatchedCSV(info.MatchedCSV, r, info.Lang); err != nil {
-			return err
+	if info.MatchedCSV == "" {
+		sum, sheets := ReconciliationWorkbook(r, info)
+		return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit, Check: r.Err})
+	}
+	done := make(chan error, 1)
+	go func() { done <- WriteMatchedCSV(info.MatchedCSV, r, info.Lang) }()
+	var csvErr error
+	waited := false
+	wait := func() error {
+		if !waited {
+			csvErr, waited = <-done, true
 		}
+		return csvErr
 	}
 	sum, sheets := ReconciliationWorkbook(r, info)
-	return WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit, Check: r.Err})
+	err := WriteReconciliationFile(path, sum, sheets, ReconciliationOptions{SheetRowLimit: info.SheetRowLimit, Check: func() error {
+		if err := wait(); err != nil {
+			return err
+		}
+		return r.Err()
+	}})
+	if cerr := wait(); cerr != nil {
+		return cerr
+	}
+	return err
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -200,6 +201,21 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		return usageErr("%v", err)
 	}
 	defer expected.Close()
+	// The inputs' checksums are read while they are reconciled (another core; the files are in
+	// the page cache by then, or soon).
+	type sha struct {
+		sum string
+		err error
+	}
+	shas := [2]chan sha{make(chan sha, 1), make(chan sha, 1)}
+	var hashing sync.WaitGroup
+	defer hashing.Wait() // no reading of the inputs goes on past the command, whatever it returns
+	for i, p := range []string{resultsPath, expectedPath} {
+		hashing.Go(func() {
+			s, err := table.FileSHA256(p)
+			shas[i] <- sha{s, err}
+		})
+	}
 	rep, err := reconcile.Reconcile(expected, results, opt)
 	if err == nil {
 		*repOut, *outOut = rep, out
@@ -220,10 +236,12 @@ func runReconcile(cmd *cobra.Command, cio *cmdIO, o reconcileOptions, resultsPat
 		{Role: "results", Name: filepath.Base(resultsPath), Rows: rep.ResultsRows},
 		{Role: "expected", Name: filepath.Base(expectedPath), Rows: rep.ExpectedRows},
 	}
-	for i, p := range []string{resultsPath, expectedPath} {
-		if inputs[i].SHA256, err = table.FileSHA256(p); err != nil {
-			return usageErr("%v", err)
+	for i := range shas {
+		s := <-shas[i]
+		if s.err != nil {
+			return usageErr("%v", s.err)
 		}
+		inputs[i].SHA256 = s.sum
 	}
 	if o.balances != "" {
 		exp, sum, err := reconcile.ReadBalancesFile(o.balances, "balances", unit, header, fileOpt)
