@@ -38,8 +38,9 @@ func crash1MRows(b *testing.B) int {
 // applied exactly once (by request_id and by order id) and the results list every row succeeded or
 // already_done. Reported: how long the resume took to its first new request at the sandbox
 // (first-send-s; target ≤ 3 s), each run's rows/s, the resume's whole time and its time after the
-// last send (results-s: the results file of every row, from the journal), and the bytes both
-// processes wrote to disk (journal and results; rusage's block output, 512-byte units on Linux).
+// last send (results-s: the results file of every row, from the journal), the resume's peak
+// resident set, and the bytes both processes wrote to disk (journal and results; rusage's block
+// output, 512-byte units on Linux).
 func BenchmarkCrashResume1M(b *testing.B) {
 	rows := crash1MRows(b)
 	dir := b.TempDir()
@@ -90,6 +91,7 @@ func BenchmarkCrashResume1M(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
+		peakRSS := watchPeakRSS(cmd.Process.Pid)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		var firstSend, lastSend time.Duration
@@ -113,6 +115,7 @@ func BenchmarkCrashResume1M(b *testing.B) {
 			time.Sleep(time.Millisecond)
 		}
 		resume := time.Since(start)
+		rss := peakRSS()
 		disk += cmd.ProcessState.SysUsage().(*syscall.Rusage).Oublock * 512
 		resent := sb.TotalRequests() - killed
 
@@ -126,6 +129,7 @@ func BenchmarkCrashResume1M(b *testing.B) {
 		b.ReportMetric(float64(resent)/resume.Seconds(), "resume-rows/s")
 		b.ReportMetric(float64(disk)/float64(rows), "disk-B/row")
 		b.ReportMetric(float64(st.Size())/float64(rows), "journal-B/row")
+		b.ReportMetric(rss, "resume-peak-RSS-MiB")
 		b.Logf("killed at %d requests; the resume sent %d, first after %v, done in %v; %.1f MB written to disk",
 			killed, resent, firstSend.Round(time.Millisecond), resume.Round(time.Millisecond), float64(disk)/1e6)
 		if firstSend > 3*time.Second {

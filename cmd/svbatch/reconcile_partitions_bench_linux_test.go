@@ -131,7 +131,7 @@ func recBenchRun(b *testing.B, dir, res, exp string, extra ...string) (wall, cpu
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	t0 := time.Now()
-	err := cmd.Run()
+	rssMiB, err := runPeakRSS(cmd)
 	wall = time.Since(t0)
 	if code := cmd.ProcessState.ExitCode(); err != nil && code != exitFailed { // breaks: exit 1
 		b.Fatalf("svbatch reconcile: %v\n%s", err, stderr.String())
@@ -144,7 +144,7 @@ func recBenchRun(b *testing.B, dir, res, exp string, extra ...string) (wall, cpu
 		}
 		_ = os.Remove(p)
 	}
-	return wall, cpu, float64(ru.Maxrss) / 1024
+	return wall, cpu, rssMiB
 }
 
 // BenchmarkReconcilePartitioned20M reconciles 20,000,000 results rows against 20,000,000 expected

@@ -520,13 +520,11 @@ func BenchmarkRunDryRunPeakMemory(b *testing.B) {
 				cmd := exec.CommandContext(ctx, bin, "run", in, "--dry-run", "--out", filepath.Join(dir, out))
 				cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 				start := time.Now()
-				err := cmd.Run()
+				peak, err := runPeakRSS(cmd)
 				cancel()
 				if err != nil {
 					b.Fatalf("dry run: %v", err)
 				}
-				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-				peak := float64(ru.Maxrss) / 1024 // KiB → MiB
 				b.ReportMetric(peak, "peakRSS-MiB")
 				b.ReportMetric(float64(rows)/time.Since(start).Seconds(), "rows/s")
 				if peak > 150 {
