@@ -27,6 +27,13 @@ func (s *Server) Balances() []Balance {
 	return out
 }
 
+// OperationCount is the number of operations in the log (Operations without the copy).
+func (s *Server) OperationCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.led.ops.len()
+}
+
 // Operations returns the operation log (every request that changed the ledger, once) by seq.
 func (s *Server) Operations() []Operation {
 	s.mu.Lock()

@@ -178,9 +178,21 @@ func runSandbox(cmd *cobra.Command, io *cmdIO, o sandboxOptions) error {
 	if err != nil {
 		return err
 	}
+	// A ledger file is replayed on start (about 20 s for a million operations): say so first.
+	replay := false
+	if o.db != "" {
+		if st, err := os.Stat(o.db); err == nil && st.Size() > 0 {
+			replay = true
+			fmt.Fprintf(io.stderr, "sandbox: replaying the ledger %s…\n", o.db)
+		}
+	}
+	started := time.Now()
 	srv, err := sandbox.New(cfg)
 	if err != nil {
 		return err
+	}
+	if replay {
+		fmt.Fprintf(io.stderr, "sandbox: ledger %s: %d operation(s) replayed in %v\n", o.db, srv.OperationCount(), time.Since(started).Round(time.Millisecond))
 	}
 	l, err := srv.Listen(o.addr)
 	if err != nil {

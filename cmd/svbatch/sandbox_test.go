@@ -45,6 +45,13 @@ var sandboxListenRE = regexp.MustCompile(`^sandbox listening on (http://127\.0\.
 // app key parsed from the first stdout line, and a stop function that returns run's error.
 func startSandboxCmd(t *testing.T, environ map[string]string, args ...string) (url, key string, stop func() error) {
 	t.Helper()
+	url, key, stop, _ = startSandboxCmdStderr(t, environ, args...)
+	return url, key, stop
+}
+
+// startSandboxCmdStderr is startSandboxCmd that also gives what the command writes on stderr.
+func startSandboxCmdStderr(t *testing.T, environ map[string]string, args ...string) (url, key string, stop func() error, stderrOut func() string) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &sandboxSyncBuffer{}
@@ -75,7 +82,7 @@ func startSandboxCmd(t *testing.T, environ map[string]string, args ...string) (u
 		return runErr
 	}
 	t.Cleanup(func() { stop() })
-	return m[1], m[2], stop
+	return m[1], m[2], stop, stderr.String
 }
 
 func TestSandboxCommand(t *testing.T) {
@@ -114,7 +121,10 @@ func TestSandboxCommand(t *testing.T) {
 	}
 
 	// a restart on the same file keeps the idempotency record: the replay moves nothing
-	u2, _, stop2 := startSandboxCmd(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	u2, _, stop2, stderr2 := startSandboxCmdStderr(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	if e := stderr2(); !strings.Contains(e, "sandbox: replaying the ledger "+db) || !strings.Contains(e, "1 operation(s) replayed in") {
+		t.Errorf("restart on a ledger: stderr %q; want it to say the ledger is replayed, and how many operations", e)
+	}
 	c2, _ := client.New(client.WithGateway(u2), client.WithAppKey(key), client.WithSecret(sandbox.DefaultSecret))
 	again, err := c2.Do(context.Background(), req)
 	if err != nil || again.TraceID != resp.TraceID {
