@@ -310,7 +310,7 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 		}
 		q := queuedRow{row: row}
 		if d.cfg.Known != nil && !fresh {
-			held, done, ok := d.cfg.Known.of(i)
+			held, done, ok := d.cfg.Known.of(i, row)
 			if ok && done {
 				// succeeded before, the same payload (Decide: already_done): nothing to send, and
 				// nothing that holds the account's later rows
@@ -319,7 +319,8 @@ func (d *Dispatcher) Run(ctx context.Context, src RowSource) error {
 				}
 				continue
 			}
-			// held: handle reads the whole entry (q.known false); not held: no entry
+			// held, or not the row the plan judged here: handle reads the whole entry (q.known
+			// false); not held: no entry
 			q.known = ok && !held
 		} else if lookup != nil {
 			if q.prev, q.seen, err = lookup.Get(row.Line, row.Req.RequestID); err != nil {

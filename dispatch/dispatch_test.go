@@ -284,7 +284,7 @@ func testDispatchResume(t *testing.T, mode string) {
 				t.Fatal(err)
 			}
 			v := dispatch.Decide(dispatch.PriorOf(e, ok, r.Req, "", false))
-			cfg.Known.Add(ok, !v.Send && v.Status == svbatch.AlreadyDone)
+			cfg.Known.Add(r, ok, !v.Send && v.Status == svbatch.AlreadyDone)
 		}
 	}
 	d := dispatch.New(cfg, s, cj)
@@ -659,5 +659,79 @@ func TestDispatchUnknownFromAnEarlierRunNeverBecomesFailed(t *testing.T) {
 	}
 	if len(s.sent) != 1 {
 		t.Errorf("sent under %d request_ids; want 1 (never a new generation for a row that may have applied)", len(s.sent))
+	}
+}
+
+// TestDispatchKnownOnlyOfItsRows: Config.Known vouches for a row only when the run reads the row
+// the plan judged at that place. A file changed after the plan (an amount edited, a row put in
+// front that moves the others) has its rows looked up in the journal and decided from it: the
+// edited row is a conflict, not already_done, and the moved done row is still not resent.
+func TestDispatchKnownOnlyOfItsRows(t *testing.T) {
+	t.Parallel()
+	done := dtRow(2, "B1", "A", svbatch.Charge, "k-done", "", 100)
+	other := dtRow(3, "B1", "B", svbatch.Charge, "k-other", "", 100)
+	j := dtJournal(t)
+	for _, r := range []batch.Row{done, other} {
+		if err := j.Record(journal.Entry{Key: r.Req.RequestID, RequestID: r.Req.RequestID, Line: r.Line,
+			State: svbatch.Succeeded, PayloadHash: dispatch.PayloadHash(r.Req), Attempts: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := []batch.Row{done, other}
+	edited := done
+	edited.Req.ChangeValue = 999
+	front := dtRow(2, "B1", "C", svbatch.Charge, "k-front", "", 100)
+	doneMoved := done
+	doneMoved.Line = 3
+	cases := []struct {
+		name string
+		run  []batch.Row
+		want map[string]svbatch.Status // outer order id → status
+		gets int                       // lookups in the journal
+	}{
+		{"as planned", plan, map[string]svbatch.Status{"k-done": svbatch.AlreadyDone, "k-other": svbatch.AlreadyDone}, 0},
+		{"an amount edited", []batch.Row{edited, other}, map[string]svbatch.Status{"k-done": svbatch.Conflict, "k-other": svbatch.AlreadyDone}, 1},
+		{"a row put in front", []batch.Row{front, doneMoved}, map[string]svbatch.Status{"k-front": svbatch.Succeeded, "k-done": svbatch.AlreadyDone}, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			known := &dispatch.Known{}
+			for _, r := range plan {
+				known.Add(r, true, true)
+			}
+			var mu sync.Mutex
+			got := map[string]svbatch.Status{}
+			byLine := map[int]string{}
+			for _, r := range tc.run {
+				byLine[r.Line] = r.Req.OuterOrderID
+			}
+			cj := &countingJournal{Journal: j, gets: map[string]int{}}
+			s := newRecordingSender()
+			d := dispatch.New(dispatch.Config{Concurrency: 2, Policy: dtFastPolicy(), Known: known, OnRow: func(rd dispatch.RowDone) {
+				mu.Lock()
+				got[byLine[rd.Line]] = rd.Status
+				mu.Unlock()
+			}}, s, cj)
+			if err := d.Run(context.Background(), &dtSource{rows: tc.run}); err != nil {
+				t.Fatal(err)
+			}
+			for o, st := range tc.want {
+				if got[o] != st {
+					t.Errorf("%s: %s; want %s", o, got[o], st)
+				}
+			}
+			n := 0
+			for _, c := range cj.gets {
+				n += c
+			}
+			if n != tc.gets {
+				t.Errorf("%d lookups in the journal; want %d", n, tc.gets)
+			}
+			for id, c := range s.sent {
+				if id != front.Req.RequestID || c != 1 {
+					t.Errorf("sent %s %d times; only k-front is sent, once", id, c)
+				}
+			}
+		})
 	}
 }

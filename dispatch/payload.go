@@ -19,7 +19,12 @@ const payloadV1 = "p1:"
 // how the client happens to encode the request on the wire. Its meaning never changes once released:
 // a new encoding gets a new version prefix, and SamePayload keeps reading the old ones.
 func PayloadHash(req client.RechargeRequest) string {
-	b := make([]byte, 0, 256)
+	sum := sha256.Sum256(appendPayload(make([]byte, 0, 256), req))
+	return payloadV1 + hex.EncodeToString(sum[:16])
+}
+
+// appendPayload appends the canonical encoding of version 1 of req's payload to b (PayloadHash).
+func appendPayload(b []byte, req client.RechargeRequest) []byte {
 	b = append(b, "svbatch/payload/v1;"...)
 	field := func(v string) {
 		b = strconv.AppendInt(b, int64(len(v)), 10)
@@ -39,8 +44,7 @@ func PayloadHash(req client.RechargeRequest) string {
 	field(req.OuterID)
 	field(req.OuterType)
 	field(req.Reason)
-	sum := sha256.Sum256(b)
-	return payloadV1 + hex.EncodeToString(sum[:16])
+	return b
 }
 
 // legacyPayloadHash is the hash journals written before version 1 hold: SHA-256 of the client's

@@ -90,13 +90,13 @@ func (hs *holdingsScan) add(row batch.Row) error {
 			} else if len(hs.taken) == 10 {
 				hs.taken = append(hs.taken, "…")
 			}
-			hs.known.Add(ok, false)
+			hs.known.Add(row, ok, false)
 			return nil
 		}
 	}
 	h := hs.h
 	v := dispatch.Decide(prior)
-	hs.known.Add(ok, !v.Send && v.Status == svbatch.AlreadyDone)
+	hs.known.Add(row, ok, !v.Send && v.Status == svbatch.AlreadyDone)
 	if ok {
 		h.Known++
 	}
