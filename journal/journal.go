@@ -881,29 +881,16 @@ func (j *Journal) Get(key string) (Entry, bool, error) {
 type scanner interface{ Scan(dest ...any) error }
 
 // Each calls fn for every entry in line order (then key order), after flushing what was
-// recorded. It reads in pages, so fn may call the journal's other methods; entries fn records
-// may or may not be seen later in the same iteration. An error from fn stops the iteration and
-// is returned as is.
+// recorded: a Scan, so fn may call the journal's other methods; entries fn records may or may not
+// be seen later in the same iteration. An error from fn stops the iteration and is returned as is.
 func (j *Journal) Each(fn func(Entry) error) error {
-	if err := j.Flush(); err != nil {
-		return err
+	sc := j.Scan()
+	for e, ok := sc.Next(); ok; e, ok = sc.Next() {
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
-	line, key := -1<<62, ""
-	for {
-		page, err := j.page(line, key)
-		if err != nil {
-			return fmt.Errorf("read journal %s: %w", j.path, err)
-		}
-		for _, e := range page {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		if len(page) < pageSize {
-			return nil
-		}
-		line, key = page[len(page)-1].Line, page[len(page)-1].Key
-	}
+	return sc.Err()
 }
 
 // page reads up to pageSize entries after (line, key) in line order.
